@@ -1,0 +1,511 @@
+//! Wire types of the hub's HTTP API (`/api/v1/...`).
+//!
+//! Architecture invariant: this crate is the only place that defines JSON shapes
+//! exchanged between the hub and its clients. Domain crates convert to and from
+//! these types at the boundary. Every type here derives `ts_rs::TS`; running
+//! `cargo test -p warta-api` regenerates `ui/src/lib/bindings/`, and CI fails if
+//! the committed bindings drift.
+#![forbid(unsafe_code)]
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Version prefix of every API route.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// A role a user may hold. A user may hold several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    Reporter,
+    Editor,
+    Official,
+    Publisher,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Reporter,
+        Role::Editor,
+        Role::Official,
+        Role::Publisher,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reporter => "reporter",
+            Role::Editor => "editor",
+            Role::Official => "official",
+            Role::Publisher => "publisher",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Machine-readable error code. The UI translates by code; it never parses `message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// No or an expired session token.
+    Unauthenticated,
+    /// Wrong user name or password.
+    BadCredentials,
+    /// The user's roles do not allow this request.
+    Forbidden,
+    NotFound,
+    /// The action is not allowed in the item's current step; `allowed_actions` lists what is.
+    InvalidTransition,
+    /// The save was based on an older version; nothing was overwritten.
+    VersionConflict,
+    /// Another user holds the item's edit lock.
+    Locked,
+    /// A field is missing or malformed (see `field`).
+    Validation,
+    /// The upload is larger than the configured limit.
+    TooLarge,
+    /// The file's type (detected from its bytes) is refused.
+    RefusedType,
+    /// First-run set-up was already done.
+    AlreadySetUp,
+    Internal,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Plain-English explanation, for logs and the CLI; the UI shows its own translation of `code`.
+    pub message: String,
+    /// For `validation`: the offending field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
+    /// For `invalid_transition`: the actions the caller may take now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub allowed_actions: Option<Vec<String>>,
+    /// For `version_conflict`: the version currently stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub current_version: Option<i64>,
+    /// For `locked`: who holds the lock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub holder: Option<String>,
+}
+
+// ---------- set-up and sessions ----------
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SetupStatus {
+    /// True until the first admin account exists.
+    pub needs_admin: bool,
+    /// Where the published static site is served.
+    pub site_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SetupRequest {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LoginResponse {
+    /// Bearer token for the `Authorization` header.
+    pub token: String,
+    pub user: User,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct User {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub unit: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub roles: Vec<Role>,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UpdateUser {
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub unit: String,
+    pub active: bool,
+    /// When present, the user's password is replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub password: Option<String>,
+}
+
+// ---------- items (SOP-A) ----------
+
+/// Fields a reporter or editor writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ItemContent {
+    pub title: String,
+    pub summary: String,
+    /// Markdown.
+    pub body: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    /// The unit that produced the material.
+    pub unit: String,
+}
+
+/// `PUT /items/{id}`: a save based on `version`; refused with `version_conflict` if stale.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SaveItem {
+    #[ts(type = "number")]
+    pub version: i64,
+    pub content: ItemContent,
+}
+
+/// `POST /items/{id}/actions/{action}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ActionRequest {
+    /// A note or reason; required by actions whose definition says so (reject, return, send back, not publish).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub note: Option<String>,
+}
+
+/// Where an item is in its workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StepState {
+    /// Step id from the SOP definition, e.g. `edit`.
+    pub step: String,
+    /// The SOP's number for the step (1-based), for display.
+    pub number: u32,
+    /// Role that acts in this step.
+    pub actor: Option<Role>,
+    pub is_final: bool,
+    pub entered_at: DateTime<Utc>,
+    /// None for final steps and steps without a standard time.
+    pub due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LockInfo {
+    #[ts(type = "number")]
+    pub user_id: i64,
+    pub display_name: String,
+    pub since: DateTime<Utc>,
+}
+
+/// One row of a queue ("my tasks", all items, published).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ItemSummary {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub title: String,
+    pub unit: String,
+    pub author: String,
+    pub state: StepState,
+    pub lock: Option<LockInfo>,
+    #[ts(type = "number")]
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    /// Public URL once published.
+    pub published_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Attachment {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub filename: String,
+    /// Detected from the bytes, e.g. `image/jpeg`.
+    pub mime: String,
+    /// `photo`, `document` or `video`.
+    pub kind: String,
+    #[ts(type = "number")]
+    pub size: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Comment {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewComment {
+    pub body: String,
+}
+
+/// Actual against standard time for one visit of a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StepTime {
+    pub step: String,
+    pub number: u32,
+    pub entered_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+    /// Standard time in minutes of the SOP's calendar (None when the step has none).
+    #[ts(type = "number | null")]
+    pub standard_minutes: Option<i64>,
+    /// Elapsed minutes counted in the SOP's calendar (up to now for the open step).
+    #[ts(type = "number")]
+    pub actual_minutes: i64,
+    pub due_at: Option<DateTime<Utc>>,
+    pub met: Option<bool>,
+}
+
+/// An action the caller can take now, with what it requires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AvailableAction {
+    pub id: String,
+    /// Step the item moves to.
+    pub to: String,
+    pub requires_note: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ItemDetail {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub sop: String,
+    pub content: ItemContent,
+    #[ts(type = "number")]
+    pub author_id: i64,
+    pub author: String,
+    #[ts(type = "number")]
+    pub version: i64,
+    pub state: StepState,
+    pub lock: Option<LockInfo>,
+    pub attachments: Vec<Attachment>,
+    pub comments: Vec<Comment>,
+    pub step_times: Vec<StepTime>,
+    /// What the caller may do now (the hub enforces the same rules).
+    pub actions: Vec<AvailableAction>,
+    pub can_edit: bool,
+    pub can_claim: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_url: Option<String>,
+    /// Reason recorded when rejected or not published.
+    pub outcome_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RevisionSummary {
+    #[ts(type = "number")]
+    pub version: i64,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Revision {
+    #[ts(type = "number")]
+    pub version: i64,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub content: ItemContent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DiffOp {
+    Equal,
+    Insert,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DiffLine {
+    pub op: DiffOp,
+    pub text: String,
+}
+
+/// Line diff of two revisions, field by field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RevisionDiff {
+    #[ts(type = "number")]
+    pub from: i64,
+    #[ts(type = "number")]
+    pub to: i64,
+    pub fields: Vec<FieldDiff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldDiff {
+    /// `title`, `summary`, `body`, `category`, `tags` or `unit`.
+    pub field: String,
+    pub changed: bool,
+    pub lines: Vec<DiffLine>,
+}
+
+/// One entry of an item's timeline, read from the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TimelineEntry {
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// e.g. `item.created`, `item.saved`, `item.action`, `item.comment`, `item.attached`, `item.refused`.
+    pub kind: String,
+    /// Workflow action id for `item.action`.
+    pub action: Option<String>,
+    pub from_step: Option<String>,
+    pub to_step: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RenderRequest {
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RenderResponse {
+    /// Sanitised HTML, exactly what publishing uses.
+    pub html: String,
+}
+
+/// The page exactly as it will appear on the site (the official's review screen).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PagePreview {
+    /// A complete HTML document.
+    pub html: String,
+}
+
+// ---------- SOPs, calendar, audit ----------
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SopSummary {
+    pub id: String,
+    pub name: String,
+    pub calendar: String,
+    pub steps: Vec<SopStep>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SopStep {
+    pub id: String,
+    pub number: u32,
+    pub actor: Option<String>,
+    pub activity: String,
+    pub standard: String,
+    pub output: String,
+    pub is_final: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Holiday {
+    /// `YYYY-MM-DD` in the SOP's time zone.
+    pub date: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AuditReport {
+    pub intact: bool,
+    #[ts(type = "number")]
+    pub entries: i64,
+    /// Sequence number of the first entry that does not verify.
+    #[ts(type = "number | null")]
+    pub first_bad: Option<i64>,
+    pub problem: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn error_codes_are_snake_case_on_the_wire() {
+        let e = ApiError {
+            code: ErrorCode::InvalidTransition,
+            message: "x".into(),
+            field: None,
+            allowed_actions: Some(vec!["submit".into()]),
+            current_version: None,
+            holder: None,
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["code"], "invalid_transition");
+        assert_eq!(v["allowed_actions"][0], "submit");
+        assert!(v.get("field").is_none());
+    }
+}
