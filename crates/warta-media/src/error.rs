@@ -1,0 +1,50 @@
+//! The one error type of this crate.
+
+/// Why an attachment was not stored or could not be read.
+///
+/// Each variant maps to one HTTP answer of the hub: `TooLarge` → 413, `RefusedType` → 415,
+/// `BadFilename` → 400, `NotFound` → 404, `Io` → 500. The messages are plain English for
+/// logs and operators; the hub gives the user a localised text chosen by variant.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The content is larger than the limit the caller set.
+    #[error("the file is larger than the limit of {} ({limit} bytes)", human_size(*limit))]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The content is not a photo, office document/PDF or video we accept.
+    #[error("this file cannot be attached: {reason} (detected type: {detected})")]
+    RefusedType {
+        /// What the bytes look like, as a MIME type where known (`unknown` otherwise).
+        detected: String,
+        /// Why it is refused, in plain English.
+        reason: String,
+    },
+    /// The file name cannot be used.
+    #[error("the file name cannot be used: {reason}")]
+    BadFilename {
+        /// What is wrong with it, in plain English.
+        reason: &'static str,
+    },
+    /// No blob with this digest is stored (or the digest is not a SHA-256 in hex).
+    #[error("no stored file has the digest {sha256:?}")]
+    NotFound {
+        /// The digest asked for.
+        sha256: String,
+    },
+    /// The disk failed us.
+    #[error("the file store could not be read or written: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn human_size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
