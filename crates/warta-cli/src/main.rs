@@ -1,1 +1,237 @@
-fn main() {}
+//! `warta`: the admin CLI. Same crates as the app, no UI.
+#![forbid(unsafe_code)]
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use warta_api::Role;
+use warta_hub::{HubConfig, Office, SystemClock};
+
+#[derive(Parser)]
+#[command(name = "warta", version, about = "Warta newsroom hub and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a hub serving the API and the published site.
+    Serve {
+        /// Directory holding the database, attachments and the site.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seed a demo office into an empty database.
+        #[arg(long)]
+        demo: bool,
+        /// Largest attachment accepted, in bytes.
+        #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]
+        max_attachment_bytes: u64,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Check SOP definition files.
+    Sop {
+        #[command(subcommand)]
+        command: SopCommand,
+    },
+    /// Render Markdown (a file, or standard input with `-` or nothing) to the sanitised HTML publishing uses.
+    Render { file: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        name: String,
+        /// Comma-separated roles: reporter, editor, official, publisher, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// Read the password from standard input (the only way, so it never shows in `ps`).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, default_value = "")]
+        unit: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Exit 0 when the hash chain is intact; otherwise print the first bad entry and exit 1.
+    Verify {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SopCommand {
+    /// Load and validate each file; print every problem.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn open(data: PathBuf) -> anyhow::Result<Office> {
+    if !data.join("warta.db").exists() {
+        bail!("no Warta data in {} (expected warta.db)", data.display());
+    }
+    Office::open(HubConfig::solo(data), Arc::new(SystemClock))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            demo,
+            max_attachment_bytes,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let config = HubConfig {
+                    data_dir: data,
+                    listen,
+                    max_attachment_bytes,
+                    demo,
+                };
+                let hub = warta_hub::start(config, Arc::new(SystemClock)).await?;
+                println!(
+                    "Warta hub on {} (site: {}/site/)",
+                    hub.base_url(),
+                    hub.base_url()
+                );
+                tokio::signal::ctrl_c().await?;
+                hub.shutdown().await;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    data,
+                    name,
+                    role,
+                    password_stdin: _,
+                    display_name,
+                    unit,
+                },
+        } => {
+            let roles = role
+                .iter()
+                .map(|r| {
+                    Role::parse(r.trim()).with_context(|| {
+                        format!("unknown role \"{r}\" (use reporter, editor, official, publisher, admin)")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            std::fs::create_dir_all(&data)?;
+            let office = Office::open(HubConfig::solo(data), Arc::new(SystemClock))?;
+            let user = office.add_user(
+                None,
+                warta_api::NewUser {
+                    display_name: display_name.unwrap_or_else(|| name.clone()),
+                    username: name,
+                    password,
+                    roles,
+                    unit,
+                },
+            )?;
+            println!("added user {} (id {})", user.username, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { data },
+        } => {
+            let office = open(data)?;
+            let report = office.verify_audit(None)?;
+            if report.intact {
+                println!("audit log intact: {} entries", report.entries);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "audit log BROKEN at entry {}: {}",
+                    report.first_bad.unwrap_or_default(),
+                    report.problem.unwrap_or_default()
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Sop {
+            command: SopCommand::Check { files },
+        } => {
+            let mut failed = false;
+            for f in files {
+                match warta_sop::load_file(&f) {
+                    Ok(d) => println!("{}: ok ({}, {} steps)", f.display(), d.id, d.steps.len()),
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{e}");
+                    }
+                }
+            }
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Render { file } => {
+            let mut md = String::new();
+            match file {
+                Some(p) if p.as_os_str() != "-" => {
+                    md = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?
+                }
+                _ => {
+                    std::io::stdin().read_to_string(&mut md)?;
+                }
+            }
+            print!("{}", warta_render::render_markdown(&md));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

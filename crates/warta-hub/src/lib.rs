@@ -1,13 +1,29 @@
-//! The hub: everything behind the `/api/v1` HTTP API.
+//! The hub: storage, workflow, permissions, audit and publishing, and the HTTP API over them.
+//!
+//! The desktop app starts a hub in-process on 127.0.0.1 (solo mode); `warta serve` runs
+//! the same hub for a whole office. Clients always talk to it over HTTP, so there is one
+//! code path. The CLI calls [`Office`] directly for administration.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod auth;
 pub mod clock;
+mod db;
+mod demo;
+mod diff;
+pub mod error;
+pub mod http;
+pub mod office;
+pub mod publish;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use demo::DEMO_PASSWORD;
+pub use error::{HubError, HubResult};
+pub use office::{Caller, Office};
 
 /// How a hub is started. Solo mode (the desktop app) listens on 127.0.0.1 with an ephemeral port.
 #[derive(Debug, Clone)]
@@ -33,9 +49,10 @@ impl HubConfig {
     }
 }
 
-/// A hub serving HTTP. Dropping it does not stop it; call [`RunningHub::shutdown`].
+/// A hub serving HTTP. Call [`RunningHub::shutdown`] to stop it.
 pub struct RunningHub {
     addr: SocketAddr,
+    office: Arc<Office>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -50,6 +67,11 @@ impl RunningHub {
         format!("http://{}", self.addr)
     }
 
+    /// The office behind the server (for tests and the CLI).
+    pub fn office(&self) -> &Arc<Office> {
+        &self.office
+    }
+
     /// Stops accepting requests and waits for in-flight ones.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
@@ -59,21 +81,63 @@ impl RunningHub {
 
 /// Opens (or creates) the hub's data in `config.data_dir` and starts serving.
 pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<RunningHub> {
-    let _ = (&config.data_dir, clock);
-    let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let office = tokio::task::spawn_blocking(move || Office::open(config, clock)).await??;
+    let office = Arc::new(office);
+    office.set_base_url(&format!("http://{addr}"));
+    let app = http::router(office.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
+        if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })
-            .await;
+            .await
+        {
+            tracing::error!("hub server stopped: {e}");
+        }
     });
+    tracing::info!("hub listening on http://{addr}");
     Ok(RunningHub {
         addr,
+        office,
         shutdown: tx,
         task,
     })
+}
+
+pub(crate) fn media_error(e: warta_media::MediaError) -> HubError {
+    use warta_media::MediaError as M;
+    match e {
+        M::TooLarge { limit } => HubError::TooLarge { limit },
+        M::RefusedType { .. } => HubError::RefusedType(e.to_string()),
+        M::BadFilename { .. } => HubError::validation("filename", e.to_string()),
+        other => HubError::Internal(anyhow::Error::new(other)),
+    }
+}
+
+pub(crate) fn sop_summary(d: &warta_sop::Definition) -> warta_api::SopSummary {
+    warta_api::SopSummary {
+        id: d.id.clone(),
+        name: d.name.id.clone(),
+        calendar: if d.calendar.is_around_the_clock() {
+            "around_the_clock".into()
+        } else {
+            "working_hours".into()
+        },
+        steps: d
+            .steps
+            .iter()
+            .map(|s| warta_api::SopStep {
+                id: s.id.clone(),
+                number: s.number,
+                actor: s.actor.clone(),
+                activity: s.activity.id.clone(),
+                standard: s.standard.display(),
+                output: s.output.id.clone(),
+                is_final: s.is_final,
+            })
+            .collect(),
+    }
 }

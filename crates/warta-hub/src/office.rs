@@ -1,0 +1,1799 @@
+//! `Office`: the hub's one API. Every client request — over HTTP from the desktop app,
+//! or directly from the CLI — goes through these methods, which check permissions,
+//! run the workflow, and record the audit trail in the same transaction as the change.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::json;
+use warta_api as api;
+use warta_api::Role;
+use warta_sop::{Calendar, Definition, Holidays};
+
+use crate::HubConfig;
+use crate::audit::{self, Actor};
+use crate::auth;
+use crate::clock::Clock;
+use crate::error::{HubError, HubResult};
+use crate::publish::{PublishTarget, PublishedPage, SiteAttachment, StaticSite};
+
+/// How long a session token stays valid.
+const SESSION_HOURS: i64 = 12;
+/// Photos up to this size are inlined into the review preview, which cannot send credentials.
+const PREVIEW_INLINE_LIMIT: i64 = 12 * 1024 * 1024;
+
+/// The signed-in user a request acts for.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub unit: String,
+}
+
+impl Caller {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id),
+            name: self.username.clone(),
+        }
+    }
+
+    fn require(&self, role: Role, what: &str) -> HubResult<()> {
+        if self.has(role) {
+            Ok(())
+        } else {
+            Err(HubError::Forbidden(format!(
+                "{what} needs the {} role",
+                role.as_str()
+            )))
+        }
+    }
+}
+
+/// One row of `items`.
+#[derive(Debug, Clone)]
+struct ItemRow {
+    id: i64,
+    sop: String,
+    content: api::ItemContent,
+    author_id: i64,
+    version: i64,
+    step: String,
+    step_entered_at: DateTime<Utc>,
+    step_due_at: Option<DateTime<Utc>>,
+    lock_user_id: Option<i64>,
+    lock_since: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    published_url: Option<String>,
+    published_at: Option<DateTime<Utc>>,
+    outcome_note: Option<String>,
+}
+
+const ITEM_COLS: &str = "id, sop, title, summary, body, category, tags, unit, author_id, version, step, \
+     step_entered_at, step_due_at, lock_user_id, lock_since, created_at, updated_at, \
+     published_url, published_at, outcome_note";
+
+fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<ItemRow> {
+    let tags: String = r.get(6)?;
+    Ok(ItemRow {
+        id: r.get(0)?,
+        sop: r.get(1)?,
+        content: api::ItemContent {
+            title: r.get(2)?,
+            summary: r.get(3)?,
+            body: r.get(4)?,
+            category: r.get(5)?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            unit: r.get(7)?,
+        },
+        author_id: r.get(8)?,
+        version: r.get(9)?,
+        step: r.get(10)?,
+        step_entered_at: r.get(11)?,
+        step_due_at: r.get(12)?,
+        lock_user_id: r.get(13)?,
+        lock_since: r.get(14)?,
+        created_at: r.get(15)?,
+        updated_at: r.get(16)?,
+        published_url: r.get(17)?,
+        published_at: r.get(18)?,
+        outcome_note: r.get(19)?,
+    })
+}
+
+fn user_from_row(r: &rusqlite::Row) -> rusqlite::Result<api::User> {
+    let roles: String = r.get(3)?;
+    Ok(api::User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        roles: parse_roles(&roles),
+        unit: r.get(4)?,
+        active: r.get(5)?,
+    })
+}
+
+const USER_COLS: &str = "id, username, display_name, roles, unit, active";
+
+fn parse_roles(s: &str) -> Vec<Role> {
+    s.split(',').filter_map(|r| Role::parse(r.trim())).collect()
+}
+
+fn roles_string(roles: &[Role]) -> String {
+    let mut v: Vec<Role> = roles.to_vec();
+    v.sort();
+    v.dedup();
+    v.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// The hub's state and API.
+pub struct Office {
+    conn: Mutex<Connection>,
+    clock: Arc<dyn Clock>,
+    config: HubConfig,
+    blobs: warta_media::BlobStore,
+    sops: Vec<Definition>,
+    holidays: RwLock<Holidays>,
+    site: StaticSite,
+    site_base: RwLock<String>,
+}
+
+impl Office {
+    /// Opens (creating and migrating) the office's data in `config.data_dir`.
+    pub fn open(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Office> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let conn = crate::db::open(&config.data_dir.join("warta.db"))?;
+        let blobs = warta_media::BlobStore::open(config.data_dir.join("blobs"))?;
+        let site = StaticSite::open(config.data_dir.join("site"))?;
+        let sops = warta_sop::builtin();
+        let office = Office {
+            conn: Mutex::new(conn),
+            clock,
+            blobs,
+            sops,
+            holidays: RwLock::new(Holidays::new()),
+            site,
+            site_base: RwLock::new(String::new()),
+            config,
+        };
+        office.seed_holidays()?;
+        office.reload_holidays()?;
+        if office.config.demo {
+            crate::demo::seed(&office)?;
+        }
+        Ok(office)
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Where the hub is reachable, so published pages get absolute URLs.
+    pub fn set_base_url(&self, base: &str) {
+        *self.site_base.write().expect("site base") = base.trim_end_matches('/').to_string();
+    }
+
+    pub fn site_root(&self) -> PathBuf {
+        self.site.root().to_path_buf()
+    }
+
+    pub fn site_url(&self) -> String {
+        format!("{}/site/", self.site_base.read().expect("site base"))
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn blobs(&self) -> &warta_media::BlobStore {
+        &self.blobs
+    }
+
+    fn sop(&self, id: &str) -> HubResult<&Definition> {
+        self.sops
+            .iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| HubError::Internal(anyhow::anyhow!("unknown SOP {id}")))
+    }
+
+    fn calendar(&self, def: &Definition) -> Calendar {
+        Calendar::new(def.calendar.clone())
+    }
+
+    // ---------------------------------------------------------------- set-up, sessions
+
+    pub fn setup_status(&self) -> HubResult<api::SetupStatus> {
+        let n: i64 = self
+            .db()
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        Ok(api::SetupStatus {
+            needs_admin: n == 0,
+            site_url: self.site_url(),
+        })
+    }
+
+    /// First run: creates the admin account, only while there are no users.
+    pub fn setup(&self, req: api::SetupRequest) -> HubResult<api::LoginResponse> {
+        {
+            let conn = self.db();
+            let n: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+            if n > 0 {
+                return Err(HubError::AlreadySetUp);
+            }
+        }
+        let password = req.password.clone();
+        self.add_user(
+            None,
+            api::NewUser {
+                username: req.username.clone(),
+                display_name: req.display_name,
+                password: req.password,
+                roles: vec![Role::Admin],
+                unit: String::new(),
+            },
+        )?;
+        self.login(api::LoginRequest {
+            username: req.username,
+            password,
+        })
+    }
+
+    pub fn login(&self, req: api::LoginRequest) -> HubResult<api::LoginResponse> {
+        let username = req.username.trim().to_string();
+        let found: Option<(i64, String, bool)> = self
+            .db()
+            .query_row(
+                "SELECT id, password_hash, active FROM users WHERE username = ?1",
+                [&username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        // Verify outside the database lock: argon2 is deliberately slow.
+        let ok = match &found {
+            Some((_, hash, active)) => auth::verify_password(&req.password, hash) && *active,
+            None => {
+                auth::verify_password(&req.password, auth::dummy_hash());
+                false
+            }
+        };
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let Some((user_id, _, _)) = found.filter(|_| ok) else {
+            audit::append(
+                &tx,
+                now,
+                &Actor {
+                    id: None,
+                    name: username.clone(),
+                },
+                "auth.login_failed",
+                None,
+                json!({ "username": username }),
+            )?;
+            tx.commit()?;
+            return Err(HubError::BadCredentials);
+        };
+        let token = auth::new_token();
+        tx.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![auth::token_hash(&token), user_id, now, now + Duration::hours(SESSION_HOURS)],
+        )?;
+        let user = tx.query_row(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+            [user_id],
+            user_from_row,
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &Actor {
+                id: Some(user_id),
+                name: user.username.clone(),
+            },
+            "auth.login",
+            None,
+            json!({}),
+        )?;
+        tx.commit()?;
+        Ok(api::LoginResponse { token, user })
+    }
+
+    pub fn logout(&self, token: &str) -> HubResult<()> {
+        self.db().execute(
+            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+            [auth::token_hash(token)],
+        )?;
+        Ok(())
+    }
+
+    /// Resolves a bearer token to the signed-in user.
+    pub fn authenticate(&self, token: &str) -> HubResult<Caller> {
+        let now = self.now();
+        let row: Option<(api::User, DateTime<Utc>, bool)> = self
+            .db()
+            .query_row(
+                "SELECT u.id, u.username, u.display_name, u.roles, u.unit, u.active, s.expires_at, s.revoked
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                [auth::token_hash(token)],
+                |r| Ok((user_from_row(r)?, r.get(6)?, r.get(7)?)),
+            )
+            .optional()?;
+        match row {
+            Some((u, expires, revoked)) if !revoked && expires > now && u.active => Ok(Caller {
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                roles: u.roles,
+                unit: u.unit,
+            }),
+            _ => Err(HubError::Unauthenticated),
+        }
+    }
+
+    // ---------------------------------------------------------------- users
+
+    fn validate_user_fields(username: &str, display_name: &str, roles: &[Role]) -> HubResult<()> {
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(HubError::validation(
+                "username",
+                "user names use 1 to 64 letters, digits, dots, dashes or underscores",
+            ));
+        }
+        if display_name.trim().is_empty() {
+            return Err(HubError::validation(
+                "display_name",
+                "a display name is required",
+            ));
+        }
+        if roles.is_empty() {
+            return Err(HubError::validation(
+                "roles",
+                "give the user at least one role",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_password(password: &str) -> HubResult<()> {
+        if password.chars().count() < auth::MIN_PASSWORD_LEN {
+            return Err(HubError::validation(
+                "password",
+                format!(
+                    "passwords need at least {} characters",
+                    auth::MIN_PASSWORD_LEN
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds a user. `by` is the admin doing it, or `None` for the CLI and first-run set-up.
+    pub fn add_user(&self, by: Option<&Caller>, new: api::NewUser) -> HubResult<api::User> {
+        if let Some(c) = by {
+            self.refuse_unless(c, None, "user.add", c.require(Role::Admin, "adding users"))?;
+        }
+        let username = new.username.trim().to_string();
+        Self::validate_user_fields(&username, &new.display_name, &new.roles)?;
+        Self::validate_password(&new.password)?;
+        let hash = auth::hash_password(&new.password)?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM users WHERE username = ?1",
+            [&username],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(HubError::validation("username", "that user name is taken"));
+        }
+        tx.execute(
+            "INSERT INTO users (username, display_name, password_hash, roles, unit, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                username,
+                new.display_name.trim(),
+                hash,
+                roles_string(&new.roles),
+                new.unit.trim(),
+                now
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        let actor = by.map(Caller::actor).unwrap_or_else(Actor::system);
+        audit::append(
+            &tx,
+            now,
+            &actor,
+            "user.added",
+            None,
+            json!({ "user_id": id, "username": username, "roles": roles_string(&new.roles) }),
+        )?;
+        let user = tx.query_row(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+            [id],
+            user_from_row,
+        )?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    pub fn list_users(&self, caller: &Caller) -> HubResult<Vec<api::User>> {
+        self.refuse_unless(
+            caller,
+            None,
+            "user.list",
+            caller.require(Role::Admin, "listing users"),
+        )?;
+        let conn = self.db();
+        let mut stmt = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
+        let users = stmt
+            .query_map([], user_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(users)
+    }
+
+    pub fn update_user(
+        &self,
+        caller: &Caller,
+        id: i64,
+        upd: api::UpdateUser,
+    ) -> HubResult<api::User> {
+        self.refuse_unless(
+            caller,
+            None,
+            "user.update",
+            caller.require(Role::Admin, "changing users"),
+        )?;
+        if upd.display_name.trim().is_empty() {
+            return Err(HubError::validation(
+                "display_name",
+                "a display name is required",
+            ));
+        }
+        if upd.roles.is_empty() {
+            return Err(HubError::validation(
+                "roles",
+                "give the user at least one role",
+            ));
+        }
+        if id == caller.id && (!upd.roles.contains(&Role::Admin) || !upd.active) {
+            return Err(HubError::validation(
+                "roles",
+                "you cannot remove your own admin role or deactivate yourself",
+            ));
+        }
+        let hash = match &upd.password {
+            Some(p) => {
+                Self::validate_password(p)?;
+                Some(auth::hash_password(p)?)
+            }
+            None => None,
+        };
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET display_name = ?2, roles = ?3, unit = ?4, active = ?5 WHERE id = ?1",
+            params![
+                id,
+                upd.display_name.trim(),
+                roles_string(&upd.roles),
+                upd.unit.trim(),
+                upd.active
+            ],
+        )?;
+        if n == 0 {
+            return Err(HubError::NotFound("user"));
+        }
+        if let Some(h) = hash {
+            tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![id, h],
+            )?;
+        }
+        if !upd.active || upd.password.is_some() {
+            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id])?;
+        }
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "user.updated",
+            None,
+            json!({ "user_id": id, "roles": roles_string(&upd.roles), "active": upd.active,
+                    "password_reset": upd.password.is_some() }),
+        )?;
+        let user = tx.query_row(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+            [id],
+            user_from_row,
+        )?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    // ---------------------------------------------------------------- refusals
+
+    /// Records a refused request in the audit log, then returns the refusal.
+    fn refuse_unless<T>(
+        &self,
+        caller: &Caller,
+        item_id: Option<i64>,
+        what: &str,
+        result: HubResult<T>,
+    ) -> HubResult<T> {
+        if let Err(e) = &result
+            && matches!(
+                e,
+                HubError::Forbidden(_)
+                    | HubError::InvalidTransition { .. }
+                    | HubError::Locked { .. }
+                    | HubError::VersionConflict { .. }
+            )
+        {
+            let now = self.now();
+            let conn = self.db();
+            audit::append(
+                &conn,
+                now,
+                &caller.actor(),
+                "refused",
+                item_id,
+                json!({ "request": what, "code": e.code(), "reason": e.to_string() }),
+            )?;
+        }
+        result
+    }
+
+    // ---------------------------------------------------------------- items: reading
+
+    fn load_item(conn: &Connection, id: i64) -> HubResult<ItemRow> {
+        conn.query_row(
+            &format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"),
+            [id],
+            item_from_row,
+        )
+        .optional()?
+        .ok_or(HubError::NotFound("item"))
+    }
+
+    fn can_view(caller: &Caller, item: &ItemRow) -> bool {
+        item.author_id == caller.id
+            || item.published_url.is_some()
+            || [Role::Editor, Role::Official, Role::Publisher, Role::Admin]
+                .iter()
+                .any(|r| caller.has(*r))
+    }
+
+    fn check_view(caller: &Caller, item: &ItemRow) -> HubResult<()> {
+        if Self::can_view(caller, item) {
+            Ok(())
+        } else {
+            Err(HubError::NotFound("item"))
+        }
+    }
+
+    fn user_name(conn: &Connection, id: i64) -> HubResult<String> {
+        Ok(conn
+            .query_row("SELECT display_name FROM users WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or_else(|| format!("#{id}")))
+    }
+
+    /// Whether `caller` may change the item's content (and attachments) now.
+    fn check_edit(conn: &Connection, caller: &Caller, item: &ItemRow) -> HubResult<()> {
+        match item.step.as_str() {
+            "collect" => {
+                caller.require(Role::Reporter, "editing a draft")?;
+                if item.author_id != caller.id {
+                    return Err(HubError::Forbidden(
+                        "only the reporter who wrote this draft can edit it".into(),
+                    ));
+                }
+                Ok(())
+            }
+            "edit" => {
+                caller.require(Role::Editor, "editing")?;
+                match item.lock_user_id {
+                    Some(u) if u == caller.id => Ok(()),
+                    Some(u) => Err(HubError::Locked {
+                        holder: Self::user_name(conn, u)?,
+                    }),
+                    None => Err(HubError::Forbidden(
+                        "claim the item before editing it".into(),
+                    )),
+                }
+            }
+            step => Err(HubError::Forbidden(format!(
+                "the item cannot be edited in step \"{step}\""
+            ))),
+        }
+    }
+
+    fn can_claim(caller: &Caller, item: &ItemRow) -> bool {
+        caller.has(Role::Editor)
+            && matches!(item.step.as_str(), "handover" | "edit")
+            && item.lock_user_id.is_none()
+    }
+
+    /// Checks one workflow action for `caller` (everything except the note).
+    fn check_action<'d>(
+        &self,
+        conn: &Connection,
+        def: &'d Definition,
+        caller: &Caller,
+        item: &ItemRow,
+        action: &str,
+    ) -> HubResult<&'d warta_sop::Action> {
+        let step = def
+            .step(&item.step)
+            .ok_or_else(|| HubError::Internal(anyhow::anyhow!("item in unknown step")))?;
+        let Some(act) = step.actions.iter().find(|a| a.id == action) else {
+            return Err(HubError::InvalidTransition {
+                action: action.to_string(),
+                step: item.step.clone(),
+                allowed: self.allowed_action_ids(conn, def, caller, item),
+            });
+        };
+        let role =
+            step.actor.as_deref().and_then(Role::parse).ok_or_else(|| {
+                HubError::Forbidden(format!("nobody acts in step \"{}\"", item.step))
+            })?;
+        caller.require(role, &format!("\"{action}\""))?;
+        match item.step.as_str() {
+            "collect" if item.author_id != caller.id => Err(HubError::Forbidden(
+                "only the reporter who wrote this draft can submit it".into(),
+            )),
+            "edit" => match item.lock_user_id {
+                Some(u) if u == caller.id => Ok(act),
+                Some(u) => Err(HubError::Locked {
+                    holder: Self::user_name(conn, u)?,
+                }),
+                None => Err(HubError::Forbidden("claim the item first".into())),
+            },
+            "handover" if item.lock_user_id.is_some() => Err(HubError::Locked {
+                holder: Self::user_name(conn, item.lock_user_id.unwrap_or_default())?,
+            }),
+            _ => Ok(act),
+        }
+    }
+
+    fn allowed_action_ids(
+        &self,
+        conn: &Connection,
+        def: &Definition,
+        caller: &Caller,
+        item: &ItemRow,
+    ) -> Vec<String> {
+        let Some(step) = def.step(&item.step) else {
+            return vec![];
+        };
+        step.actions
+            .iter()
+            .filter(|a| self.check_action(conn, def, caller, item, &a.id).is_ok())
+            .map(|a| a.id.clone())
+            .collect()
+    }
+
+    fn step_state(&self, def: &Definition, item: &ItemRow, now: DateTime<Utc>) -> api::StepState {
+        let step = def.step(&item.step);
+        api::StepState {
+            step: item.step.clone(),
+            number: step.map(|s| s.number).unwrap_or(0),
+            actor: step.and_then(|s| s.actor.as_deref()).and_then(Role::parse),
+            is_final: step.map(|s| s.is_final).unwrap_or(true),
+            entered_at: item.step_entered_at,
+            due_at: item.step_due_at,
+            overdue: item.step_due_at.is_some_and(|d| now > d),
+        }
+    }
+
+    fn lock_info(conn: &Connection, item: &ItemRow) -> HubResult<Option<api::LockInfo>> {
+        Ok(match (item.lock_user_id, item.lock_since) {
+            (Some(u), Some(since)) => Some(api::LockInfo {
+                user_id: u,
+                display_name: Self::user_name(conn, u)?,
+                since,
+            }),
+            _ => None,
+        })
+    }
+
+    fn summary(
+        &self,
+        conn: &Connection,
+        item: &ItemRow,
+        now: DateTime<Utc>,
+    ) -> HubResult<api::ItemSummary> {
+        let def = self.sop(&item.sop)?;
+        Ok(api::ItemSummary {
+            id: item.id,
+            title: item.content.title.clone(),
+            unit: item.content.unit.clone(),
+            author: Self::user_name(conn, item.author_id)?,
+            state: self.step_state(def, item, now),
+            lock: Self::lock_info(conn, item)?,
+            version: item.version,
+            updated_at: item.updated_at,
+            published_url: item.published_url.clone(),
+        })
+    }
+
+    fn detail(
+        &self,
+        conn: &Connection,
+        caller: &Caller,
+        item: &ItemRow,
+    ) -> HubResult<api::ItemDetail> {
+        let now = self.now();
+        let def = self.sop(&item.sop)?;
+        let step = def.step(&item.step);
+        let actions = step
+            .map(|s| {
+                s.actions
+                    .iter()
+                    .filter(|a| a.id != "claim")
+                    .filter(|a| self.check_action(conn, def, caller, item, &a.id).is_ok())
+                    .map(|a| api::AvailableAction {
+                        id: a.id.clone(),
+                        to: a.to.clone(),
+                        requires_note: a.requires_note,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(api::ItemDetail {
+            id: item.id,
+            sop: item.sop.clone(),
+            content: item.content.clone(),
+            author_id: item.author_id,
+            author: Self::user_name(conn, item.author_id)?,
+            version: item.version,
+            state: self.step_state(def, item, now),
+            lock: Self::lock_info(conn, item)?,
+            attachments: Self::attachments(conn, item.id)?,
+            comments: Self::comments(conn, item.id)?,
+            step_times: self.step_times(conn, def, item.id, now)?,
+            actions,
+            can_edit: Self::check_edit(conn, caller, item).is_ok(),
+            can_claim: Self::can_claim(caller, item),
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            published_url: item.published_url.clone(),
+            outcome_note: item.outcome_note.clone(),
+        })
+    }
+
+    fn attachments(conn: &Connection, item_id: i64) -> HubResult<Vec<api::Attachment>> {
+        let mut stmt = conn.prepare(
+            "SELECT a.id, a.filename, a.mime, a.kind, a.size, a.sha256, u.display_name, a.uploaded_at
+             FROM attachments a JOIN users u ON u.id = a.uploaded_by WHERE a.item_id = ?1 ORDER BY a.id",
+        )?;
+        let v = stmt
+            .query_map([item_id], |r| {
+                Ok(api::Attachment {
+                    id: r.get(0)?,
+                    filename: r.get(1)?,
+                    mime: r.get(2)?,
+                    kind: r.get(3)?,
+                    size: r.get(4)?,
+                    sha256: r.get(5)?,
+                    uploaded_by: r.get(6)?,
+                    uploaded_at: r.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    fn comments(conn: &Connection, item_id: i64) -> HubResult<Vec<api::Comment>> {
+        let mut stmt = conn.prepare(
+            "SELECT c.id, u.display_name, c.body, c.created_at FROM comments c
+             JOIN users u ON u.id = c.author_id WHERE c.item_id = ?1 ORDER BY c.id",
+        )?;
+        let v = stmt
+            .query_map([item_id], |r| {
+                Ok(api::Comment {
+                    id: r.get(0)?,
+                    author: r.get(1)?,
+                    body: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    fn step_times(
+        &self,
+        conn: &Connection,
+        def: &Definition,
+        item_id: i64,
+        now: DateTime<Utc>,
+    ) -> HubResult<Vec<api::StepTime>> {
+        let cal = self.calendar(def);
+        let holidays = self.holidays.read().expect("holidays");
+        let mut stmt = conn.prepare(
+            "SELECT step, entered_at, due_at, left_at FROM step_visits WHERE item_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([item_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, DateTime<Utc>>(1)?,
+                    r.get::<_, Option<DateTime<Utc>>>(2)?,
+                    r.get::<_, Option<DateTime<Utc>>>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for (step_id, entered, due, left) in rows {
+            let Some(step) = def.step(&step_id) else {
+                continue;
+            };
+            if step.is_final {
+                continue;
+            }
+            let end = left.unwrap_or(now);
+            let met = match (due, left) {
+                (Some(d), Some(l)) => Some(l <= d),
+                (Some(d), None) if now > d => Some(false),
+                _ => None,
+            };
+            out.push(api::StepTime {
+                step: step_id.clone(),
+                number: step.number,
+                entered_at: entered,
+                left_at: left,
+                standard_minutes: step.standard.max_minutes(&cal),
+                actual_minutes: cal.working_minutes(entered, end, &holidays),
+                due_at: due,
+                met,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn get_item(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
+        let conn = self.db();
+        let item = Self::load_item(&conn, id)?;
+        Self::check_view(caller, &item)?;
+        self.detail(&conn, caller, &item)
+    }
+
+    /// Everything waiting for `caller`, soonest due first.
+    pub fn tasks(&self, caller: &Caller) -> HubResult<Vec<api::ItemSummary>> {
+        let now = self.now();
+        let conn = self.db();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ITEM_COLS} FROM items WHERE step NOT IN ('published', 'rejected', 'not_published')"
+        ))?;
+        let items = stmt
+            .query_map([], item_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for item in items {
+            let def = self.sop(&item.sop)?;
+            let mine = match item.step.as_str() {
+                "handover" => Self::can_claim(caller, &item),
+                "edit" => {
+                    caller.has(Role::Editor) && item.lock_user_id.is_none_or(|u| u == caller.id)
+                }
+                _ => !self
+                    .allowed_action_ids(&conn, def, caller, &item)
+                    .is_empty(),
+            };
+            if mine {
+                out.push(self.summary(&conn, &item, now)?);
+            }
+        }
+        out.sort_by(|a, b| match (a.state.due_at, b.state.due_at) {
+            (Some(x), Some(y)) => x.cmp(&y).then(a.id.cmp(&b.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.id.cmp(&b.id),
+        });
+        Ok(out)
+    }
+
+    /// `filter`: `all`, `published` or `mine` (the caller's own drafts and submissions).
+    pub fn list_items(&self, caller: &Caller, filter: &str) -> HubResult<Vec<api::ItemSummary>> {
+        let now = self.now();
+        let conn = self.db();
+        let sql = match filter {
+            "published" => format!(
+                "SELECT {ITEM_COLS} FROM items WHERE published_url IS NOT NULL ORDER BY published_at DESC"
+            ),
+            "mine" => format!(
+                "SELECT {ITEM_COLS} FROM items WHERE author_id = {} ORDER BY updated_at DESC",
+                caller.id
+            ),
+            "all" | "" => format!("SELECT {ITEM_COLS} FROM items ORDER BY updated_at DESC"),
+            other => {
+                return Err(HubError::validation(
+                    "filter",
+                    format!("unknown filter \"{other}\" (use all, published or mine)"),
+                ));
+            }
+        };
+        let mut stmt = conn.prepare(&sql)?;
+        let items = stmt
+            .query_map([], item_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        items
+            .iter()
+            .filter(|i| Self::can_view(caller, i))
+            .map(|i| self.summary(&conn, i, now))
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- items: writing
+
+    fn validate_content(c: &api::ItemContent) -> HubResult<api::ItemContent> {
+        let title = c.title.trim().to_string();
+        if title.is_empty() {
+            return Err(HubError::validation("title", "a title is required"));
+        }
+        if title.chars().count() > 300 {
+            return Err(HubError::validation(
+                "title",
+                "the title is longer than 300 characters",
+            ));
+        }
+        if c.body.len() > 1_000_000 {
+            return Err(HubError::validation("body", "the text is longer than 1 MB"));
+        }
+        let tags: Vec<String> = c
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if tags.len() > 50 {
+            return Err(HubError::validation("tags", "at most 50 tags"));
+        }
+        Ok(api::ItemContent {
+            title,
+            summary: c.summary.trim().to_string(),
+            body: c.body.clone(),
+            category: c.category.trim().to_string(),
+            tags,
+            unit: c.unit.trim().to_string(),
+        })
+    }
+
+    fn insert_revision(
+        tx: &Transaction,
+        item_id: i64,
+        version: i64,
+        author: i64,
+        at: DateTime<Utc>,
+        c: &api::ItemContent,
+    ) -> HubResult<()> {
+        tx.execute(
+            "INSERT INTO revisions (item_id, version, author_id, created_at, title, summary, body, category, tags, unit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                item_id,
+                version,
+                author,
+                at,
+                c.title,
+                c.summary,
+                c.body,
+                c.category,
+                serde_json::to_string(&c.tags).expect("tags"),
+                c.unit
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Moves the item into `to`: closes the open step visit, opens a new one with its due time.
+    fn enter_step(
+        &self,
+        tx: &Transaction,
+        def: &Definition,
+        item_id: i64,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> HubResult<Option<DateTime<Utc>>> {
+        let step = def
+            .step(to)
+            .ok_or_else(|| HubError::Internal(anyhow::anyhow!("unknown step {to}")))?;
+        let due = if step.is_final {
+            None
+        } else {
+            let holidays = self.holidays.read().expect("holidays");
+            self.calendar(def).due(now, &step.standard, &holidays)
+        };
+        tx.execute(
+            "UPDATE step_visits SET left_at = ?2 WHERE item_id = ?1 AND left_at IS NULL",
+            params![item_id, now],
+        )?;
+        tx.execute(
+            "INSERT INTO step_visits (item_id, step, entered_at, due_at) VALUES (?1, ?2, ?3, ?4)",
+            params![item_id, to, now, due],
+        )?;
+        tx.execute(
+            "UPDATE items SET step = ?2, step_entered_at = ?3, step_due_at = ?4, updated_at = ?3 WHERE id = ?1",
+            params![item_id, to, now, due],
+        )?;
+        Ok(due)
+    }
+
+    /// A reporter starts a new item in SOP-A's first step.
+    pub fn create_item(
+        &self,
+        caller: &Caller,
+        content: api::ItemContent,
+    ) -> HubResult<api::ItemDetail> {
+        self.refuse_unless(
+            caller,
+            None,
+            "item.create",
+            caller.require(Role::Reporter, "creating items"),
+        )?;
+        let mut c = Self::validate_content(&content)?;
+        if c.unit.is_empty() {
+            c.unit = caller.unit.clone();
+        }
+        let def = self.sop("sop-a")?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO items (sop, title, summary, body, category, tags, unit, author_id, version, step,
+                                step_entered_at, created_at, updated_at)
+             VALUES ('sop-a', ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?9, ?9)",
+            params![
+                c.title,
+                c.summary,
+                c.body,
+                c.category,
+                serde_json::to_string(&c.tags).expect("tags"),
+                c.unit,
+                caller.id,
+                def.start,
+                now
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        Self::insert_revision(&tx, id, 1, caller.id, now, &c)?;
+        self.enter_step(&tx, def, id, &def.start, now)?;
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "item.created",
+            Some(id),
+            json!({ "title": c.title, "version": 1, "to_step": def.start }),
+        )?;
+        let item = Self::load_item(&tx, id)?;
+        let detail = self.detail(&tx, caller, &item)?;
+        tx.commit()?;
+        Ok(detail)
+    }
+
+    /// Saves a new revision, refusing a save based on a stale version.
+    pub fn save_item(
+        &self,
+        caller: &Caller,
+        id: i64,
+        save: api::SaveItem,
+    ) -> HubResult<api::ItemDetail> {
+        let c = Self::validate_content(&save.content)?;
+        let now = self.now();
+        let result = (|| {
+            let mut conn = self.db();
+            let tx = conn.transaction()?;
+            let item = Self::load_item(&tx, id)?;
+            Self::check_view(caller, &item)?;
+            Self::check_edit(&tx, caller, &item)?;
+            if save.version != item.version {
+                return Err(HubError::VersionConflict {
+                    current: item.version,
+                });
+            }
+            let version = item.version + 1;
+            tx.execute(
+                "UPDATE items SET title = ?2, summary = ?3, body = ?4, category = ?5, tags = ?6, unit = ?7,
+                        version = ?8, updated_at = ?9 WHERE id = ?1 AND version = ?10",
+                params![
+                    id,
+                    c.title,
+                    c.summary,
+                    c.body,
+                    c.category,
+                    serde_json::to_string(&c.tags).expect("tags"),
+                    c.unit,
+                    version,
+                    now,
+                    item.version
+                ],
+            )?;
+            Self::insert_revision(&tx, id, version, caller.id, now, &c)?;
+            audit::append(
+                &tx,
+                now,
+                &caller.actor(),
+                "item.saved",
+                Some(id),
+                json!({ "version": version, "step": item.step }),
+            )?;
+            let item = Self::load_item(&tx, id)?;
+            let detail = self.detail(&tx, caller, &item)?;
+            tx.commit()?;
+            Ok(detail)
+        })();
+        self.refuse_unless(caller, Some(id), "item.save", result)
+    }
+
+    /// Runs a workflow action (`submit`, `approve`, `publish`, ...).
+    pub fn act(
+        &self,
+        caller: &Caller,
+        id: i64,
+        action: &str,
+        req: api::ActionRequest,
+    ) -> HubResult<api::ItemDetail> {
+        if action == "claim" {
+            return self.claim(caller, id);
+        }
+        let note = req
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let result = (|| {
+            let def = self.sop("sop-a")?;
+            // Check first under the lock; publishing writes files before the transition commits.
+            let (item, act) = {
+                let conn = self.db();
+                let item = Self::load_item(&conn, id)?;
+                Self::check_view(caller, &item)?;
+                let act = self
+                    .check_action(&conn, def, caller, &item, action)?
+                    .clone();
+                (item, act)
+            };
+            if act.requires_note && note.is_none() {
+                return Err(HubError::validation(
+                    "note",
+                    format!("\"{action}\" needs a note or reason"),
+                ));
+            }
+            let now = self.now();
+            let published_url = if action == "publish" {
+                Some(self.publish_to_site(&item, now)?)
+            } else {
+                None
+            };
+            let mut conn = self.db();
+            let tx = conn.transaction()?;
+            let current = Self::load_item(&tx, id)?;
+            if current.step != item.step || current.version != item.version {
+                // Someone acted in between; re-check against the new state.
+                self.check_action(&tx, def, caller, &current, action)?;
+            }
+            self.enter_step(&tx, def, id, &act.to, now)?;
+            // Leaving the editor's step ends the editing session.
+            tx.execute(
+                "UPDATE items SET lock_user_id = NULL, lock_since = NULL WHERE id = ?1",
+                [id],
+            )?;
+            let target = def.step(&act.to).expect("validated target");
+            if target.is_final {
+                tx.execute(
+                    "UPDATE items SET outcome_note = ?2 WHERE id = ?1",
+                    params![id, note],
+                )?;
+            }
+            if let Some(url) = &published_url {
+                tx.execute(
+                    "UPDATE items SET published_url = ?2, published_at = ?3 WHERE id = ?1",
+                    params![id, url, now],
+                )?;
+            }
+            audit::append(
+                &tx,
+                now,
+                &caller.actor(),
+                "item.action",
+                Some(id),
+                json!({ "action": action, "from_step": item.step, "to_step": act.to,
+                        "note": note, "version": item.version, "url": published_url }),
+            )?;
+            let item = Self::load_item(&tx, id)?;
+            let detail = self.detail(&tx, caller, &item)?;
+            tx.commit()?;
+            Ok(detail)
+        })();
+        self.refuse_unless(caller, Some(id), &format!("item.action.{action}"), result)
+    }
+
+    /// An editor takes the item's edit lock; in `handover` this also receives the item into `edit`.
+    pub fn claim(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
+        let result = (|| {
+            let def = self.sop("sop-a")?;
+            let now = self.now();
+            let mut conn = self.db();
+            let tx = conn.transaction()?;
+            let item = Self::load_item(&tx, id)?;
+            Self::check_view(caller, &item)?;
+            caller.require(Role::Editor, "claiming an item")?;
+            if let Some(u) = item.lock_user_id {
+                if u == caller.id {
+                    return self.detail(&tx, caller, &item);
+                }
+                return Err(HubError::Locked {
+                    holder: Self::user_name(&tx, u)?,
+                });
+            }
+            match item.step.as_str() {
+                "handover" => {
+                    self.check_action(&tx, def, caller, &item, "claim")?;
+                    self.enter_step(&tx, def, id, "edit", now)?;
+                }
+                "edit" => {}
+                _ => {
+                    let mut allowed = self.allowed_action_ids(&tx, def, caller, &item);
+                    allowed.retain(|a| a != "claim");
+                    return Err(HubError::InvalidTransition {
+                        action: "claim".into(),
+                        step: item.step.clone(),
+                        allowed,
+                    });
+                }
+            }
+            tx.execute(
+                "UPDATE items SET lock_user_id = ?2, lock_since = ?3 WHERE id = ?1",
+                params![id, caller.id, now],
+            )?;
+            audit::append(
+                &tx,
+                now,
+                &caller.actor(),
+                "item.claimed",
+                Some(id),
+                json!({ "from_step": item.step, "to_step": "edit" }),
+            )?;
+            let item = Self::load_item(&tx, id)?;
+            let detail = self.detail(&tx, caller, &item)?;
+            tx.commit()?;
+            Ok(detail)
+        })();
+        self.refuse_unless(caller, Some(id), "item.claim", result)
+    }
+
+    /// The holder releases the edit lock, or an admin breaks it.
+    pub fn release_lock(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
+        let result = (|| {
+            let now = self.now();
+            let mut conn = self.db();
+            let tx = conn.transaction()?;
+            let item = Self::load_item(&tx, id)?;
+            Self::check_view(caller, &item)?;
+            let Some(holder) = item.lock_user_id else {
+                return self.detail(&tx, caller, &item);
+            };
+            let kind = if holder == caller.id {
+                "item.released"
+            } else if caller.has(Role::Admin) {
+                "item.lock_broken"
+            } else {
+                return Err(HubError::Locked {
+                    holder: Self::user_name(&tx, holder)?,
+                });
+            };
+            tx.execute(
+                "UPDATE items SET lock_user_id = NULL, lock_since = NULL WHERE id = ?1",
+                [id],
+            )?;
+            audit::append(
+                &tx,
+                now,
+                &caller.actor(),
+                kind,
+                Some(id),
+                json!({ "holder": holder }),
+            )?;
+            let item = Self::load_item(&tx, id)?;
+            let detail = self.detail(&tx, caller, &item)?;
+            tx.commit()?;
+            Ok(detail)
+        })();
+        self.refuse_unless(caller, Some(id), "item.release_lock", result)
+    }
+
+    pub fn add_comment(&self, caller: &Caller, id: i64, body: &str) -> HubResult<api::Comment> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(HubError::validation("body", "the comment is empty"));
+        }
+        if body.len() > 20_000 {
+            return Err(HubError::validation(
+                "body",
+                "the comment is longer than 20,000 characters",
+            ));
+        }
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let item = Self::load_item(&tx, id)?;
+        Self::check_view(caller, &item)?;
+        tx.execute(
+            "INSERT INTO comments (item_id, author_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, caller.id, body, now],
+        )?;
+        let cid = tx.last_insert_rowid();
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "item.comment",
+            Some(id),
+            json!({ "comment_id": cid, "body": body }),
+        )?;
+        tx.commit()?;
+        Ok(api::Comment {
+            id: cid,
+            author: caller.display_name.clone(),
+            body: body.to_string(),
+            created_at: now,
+        })
+    }
+
+    // ---------------------------------------------------------------- attachments
+
+    /// Checked before an upload's bytes are read.
+    pub fn check_can_attach(&self, caller: &Caller, id: i64) -> HubResult<()> {
+        let result = (|| {
+            let conn = self.db();
+            let item = Self::load_item(&conn, id)?;
+            Self::check_view(caller, &item)?;
+            Self::check_edit(&conn, caller, &item)
+        })();
+        self.refuse_unless(caller, Some(id), "item.attach", result)
+    }
+
+    /// Records a stored blob as an attachment after its type was detected from the bytes.
+    pub fn record_attachment(
+        &self,
+        caller: &Caller,
+        id: i64,
+        filename: &str,
+        blob: &warta_media::StoredBlob,
+    ) -> HubResult<api::Attachment> {
+        let path = self.blob_path(&blob.sha256)?;
+        let detected = match warta_media::detect_file(&path, filename) {
+            Ok(d) => d,
+            Err(e) => {
+                self.forget_blob_if_unused(&blob.sha256);
+                let now = self.now();
+                let conn = self.db();
+                audit::append(
+                    &conn,
+                    now,
+                    &caller.actor(),
+                    "refused",
+                    Some(id),
+                    json!({ "request": "item.attach", "filename": filename, "reason": e.to_string() }),
+                )?;
+                return Err(crate::media_error(e));
+            }
+        };
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let item = Self::load_item(&tx, id)?;
+        Self::check_edit(&tx, caller, &item)?;
+        tx.execute(
+            "INSERT INTO attachments (item_id, filename, mime, kind, size, sha256, uploaded_by, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                filename,
+                detected.mime,
+                detected.kind.as_str(),
+                blob.size as i64,
+                blob.sha256,
+                caller.id,
+                now
+            ],
+        )?;
+        let aid = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "item.attached",
+            Some(id),
+            json!({ "attachment_id": aid, "filename": filename, "sha256": blob.sha256,
+                    "mime": detected.mime, "size": blob.size }),
+        )?;
+        tx.commit()?;
+        Ok(api::Attachment {
+            id: aid,
+            filename: filename.to_string(),
+            mime: detected.mime,
+            kind: detected.kind.as_str().to_string(),
+            size: blob.size as i64,
+            sha256: blob.sha256.clone(),
+            uploaded_by: caller.display_name.clone(),
+            uploaded_at: now,
+        })
+    }
+
+    fn blob_path(&self, sha: &str) -> HubResult<PathBuf> {
+        self.blobs.path_of(sha).ok_or_else(|| {
+            HubError::Internal(anyhow::anyhow!("stored digest {sha:?} is not a SHA-256"))
+        })
+    }
+
+    fn forget_blob_if_unused(&self, sha: &str) {
+        let used: bool = self
+            .db()
+            .query_row(
+                "SELECT count(*) > 0 FROM attachments WHERE sha256 = ?1",
+                [sha],
+                |r| r.get(0),
+            )
+            .unwrap_or(true);
+        if !used && let Some(p) = self.blobs.path_of(sha) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// The stored file of an attachment: (path, mime, filename).
+    pub fn attachment_file(
+        &self,
+        caller: &Caller,
+        attachment_id: i64,
+    ) -> HubResult<(PathBuf, String, String)> {
+        let conn = self.db();
+        let (item_id, sha, mime, name): (i64, String, String, String) = conn
+            .query_row(
+                "SELECT item_id, sha256, mime, filename FROM attachments WHERE id = ?1",
+                [attachment_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?
+            .ok_or(HubError::NotFound("attachment"))?;
+        let item = Self::load_item(&conn, item_id)?;
+        Self::check_view(caller, &item)?;
+        Ok((self.blob_path(&sha)?, mime, name))
+    }
+
+    // ---------------------------------------------------------------- revisions, timeline
+
+    pub fn revisions(&self, caller: &Caller, id: i64) -> HubResult<Vec<api::RevisionSummary>> {
+        let conn = self.db();
+        let item = Self::load_item(&conn, id)?;
+        Self::check_view(caller, &item)?;
+        let mut stmt = conn.prepare(
+            "SELECT r.version, u.display_name, r.created_at, r.title FROM revisions r
+             JOIN users u ON u.id = r.author_id WHERE r.item_id = ?1 ORDER BY r.version",
+        )?;
+        let v = stmt
+            .query_map([id], |r| {
+                Ok(api::RevisionSummary {
+                    version: r.get(0)?,
+                    author: r.get(1)?,
+                    created_at: r.get(2)?,
+                    title: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    pub fn revision(&self, caller: &Caller, id: i64, version: i64) -> HubResult<api::Revision> {
+        let conn = self.db();
+        let item = Self::load_item(&conn, id)?;
+        Self::check_view(caller, &item)?;
+        Self::load_revision(&conn, id, version)
+    }
+
+    fn load_revision(conn: &Connection, id: i64, version: i64) -> HubResult<api::Revision> {
+        conn.query_row(
+            "SELECT r.version, u.display_name, r.created_at, r.title, r.summary, r.body, r.category, r.tags, r.unit
+             FROM revisions r JOIN users u ON u.id = r.author_id WHERE r.item_id = ?1 AND r.version = ?2",
+            params![id, version],
+            |r| {
+                let tags: String = r.get(7)?;
+                Ok(api::Revision {
+                    version: r.get(0)?,
+                    author: r.get(1)?,
+                    created_at: r.get(2)?,
+                    content: api::ItemContent {
+                        title: r.get(3)?,
+                        summary: r.get(4)?,
+                        body: r.get(5)?,
+                        category: r.get(6)?,
+                        tags: serde_json::from_str(&tags).unwrap_or_default(),
+                        unit: r.get(8)?,
+                    },
+                })
+            },
+        )
+        .optional()?
+        .ok_or(HubError::NotFound("revision"))
+    }
+
+    pub fn diff(
+        &self,
+        caller: &Caller,
+        id: i64,
+        from: i64,
+        to: i64,
+    ) -> HubResult<api::RevisionDiff> {
+        let conn = self.db();
+        let item = Self::load_item(&conn, id)?;
+        Self::check_view(caller, &item)?;
+        let a = Self::load_revision(&conn, id, from)?.content;
+        let b = Self::load_revision(&conn, id, to)?.content;
+        Ok(api::RevisionDiff {
+            from,
+            to,
+            fields: crate::diff::content_diff(&a, &b),
+        })
+    }
+
+    /// The item's history, read from the audit log.
+    pub fn timeline(&self, caller: &Caller, id: i64) -> HubResult<Vec<api::TimelineEntry>> {
+        let conn = self.db();
+        let item = Self::load_item(&conn, id)?;
+        Self::check_view(caller, &item)?;
+        let mut stmt = conn.prepare(
+            "SELECT a.seq, a.at, coalesce(u.display_name, a.actor), a.kind, a.data FROM audit a
+             LEFT JOIN users u ON u.id = a.actor_id WHERE a.item_id = ?1 ORDER BY a.seq",
+        )?;
+        let v = stmt
+            .query_map([id], |r| {
+                let at: String = r.get(1)?;
+                let data: String = r.get(4)?;
+                let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+                let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                Ok(api::TimelineEntry {
+                    seq: r.get(0)?,
+                    at: DateTime::parse_from_rfc3339(&at)
+                        .map(|d| d.with_timezone(&Utc))
+                        .unwrap_or_default(),
+                    actor: r.get(2)?,
+                    kind: r.get(3)?,
+                    action: s("action").or_else(|| s("request")),
+                    from_step: s("from_step"),
+                    to_step: s("to_step"),
+                    note: s("note").or_else(|| s("reason")).or_else(|| s("body")),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    // ---------------------------------------------------------------- rendering, publishing
+
+    fn page_for(
+        &self,
+        conn: &Connection,
+        item: &ItemRow,
+        inline: bool,
+    ) -> HubResult<PublishedPage> {
+        let attachments = Self::attachments(conn, item.id)?
+            .into_iter()
+            .map(|a| {
+                Ok(SiteAttachment {
+                    inline_data: inline && a.kind == "photo" && a.size <= PREVIEW_INLINE_LIMIT,
+                    path: self.blob_path(&a.sha256)?,
+                    meta: a,
+                })
+            })
+            .collect::<HubResult<_>>()?;
+        Ok(PublishedPage {
+            item_id: item.id,
+            title: item.content.title.clone(),
+            summary: item.content.summary.clone(),
+            body_html: warta_render::render_markdown(&item.content.body),
+            category: item.content.category.clone(),
+            tags: item.content.tags.clone(),
+            unit: item.content.unit.clone(),
+            published_at: item.published_at,
+            attachments,
+        })
+    }
+
+    /// The page exactly as publishing will write it (photos inlined, since the preview
+    /// frame cannot send credentials).
+    pub fn preview(&self, caller: &Caller, id: i64) -> HubResult<api::PagePreview> {
+        let page = {
+            let conn = self.db();
+            let item = Self::load_item(&conn, id)?;
+            Self::check_view(caller, &item)?;
+            self.page_for(&conn, &item, true)?
+        };
+        Ok(api::PagePreview {
+            html: self.site.render_page(&page, self.now(), true)?,
+        })
+    }
+
+    fn publish_to_site(&self, item: &ItemRow, now: DateTime<Utc>) -> HubResult<String> {
+        let mut page = {
+            let conn = self.db();
+            self.page_for(&conn, item, false)?
+        };
+        page.published_at = Some(now);
+        let receipt = self
+            .site
+            .publish(&page)
+            .map_err(|e| HubError::Internal(e.context("publishing to the local site")))?;
+        let base = self.site_base.read().expect("site base").clone();
+        Ok(format!("{base}/site/{}", receipt.path))
+    }
+
+    // ---------------------------------------------------------------- SOPs, holidays, audit
+
+    pub fn sops(&self) -> Vec<api::SopSummary> {
+        self.sops.iter().map(crate::sop_summary).collect()
+    }
+
+    fn seed_holidays(&self) -> anyhow::Result<()> {
+        let mut conn = self.db();
+        let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        let have: i64 = conn.query_row("SELECT count(*) FROM holidays", [], |r| r.get(0))?;
+        if users == 0 && have == 0 {
+            let tx = conn.transaction()?;
+            for (date, name) in Holidays::builtin().iter() {
+                tx.execute(
+                    "INSERT INTO holidays (date, name) VALUES (?1, ?2)",
+                    params![date.to_string(), name],
+                )?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn reload_holidays(&self) -> anyhow::Result<()> {
+        let list = self.holiday_list()?;
+        let mut h = Holidays::new();
+        for d in list {
+            if let Ok(date) = NaiveDate::parse_from_str(&d.date, "%Y-%m-%d") {
+                h.insert(date, d.name);
+            }
+        }
+        *self.holidays.write().expect("holidays") = h;
+        Ok(())
+    }
+
+    pub fn holiday_list(&self) -> HubResult<Vec<api::Holiday>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare("SELECT date, name FROM holidays ORDER BY date")?;
+        let v = stmt
+            .query_map([], |r| {
+                Ok(api::Holiday {
+                    date: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// Replaces the holiday list (admin). Due times of steps entered later use the new list.
+    pub fn set_holidays(
+        &self,
+        caller: &Caller,
+        list: Vec<api::Holiday>,
+    ) -> HubResult<Vec<api::Holiday>> {
+        self.refuse_unless(
+            caller,
+            None,
+            "holidays.set",
+            caller.require(Role::Admin, "editing holidays"),
+        )?;
+        for (i, h) in list.iter().enumerate() {
+            if NaiveDate::parse_from_str(h.date.trim(), "%Y-%m-%d").is_err() {
+                return Err(HubError::validation(
+                    "date",
+                    format!(
+                        "row {}: \"{}\" is not a date like 2026-12-25",
+                        i + 1,
+                        h.date
+                    ),
+                ));
+            }
+            if h.name.trim().is_empty() {
+                return Err(HubError::validation(
+                    "name",
+                    format!("row {}: the holiday needs a name", i + 1),
+                ));
+            }
+        }
+        let now = self.now();
+        {
+            let mut conn = self.db();
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM holidays", [])?;
+            for h in &list {
+                tx.execute(
+                    "INSERT OR REPLACE INTO holidays (date, name) VALUES (?1, ?2)",
+                    params![h.date.trim(), h.name.trim()],
+                )?;
+            }
+            audit::append(
+                &tx,
+                now,
+                &caller.actor(),
+                "holidays.set",
+                None,
+                json!({ "count": list.len() }),
+            )?;
+            tx.commit()?;
+        }
+        self.reload_holidays()?;
+        self.holiday_list()
+    }
+
+    pub fn verify_audit(&self, caller: Option<&Caller>) -> HubResult<api::AuditReport> {
+        if let Some(c) = caller {
+            self.refuse_unless(
+                c,
+                None,
+                "audit.verify",
+                c.require(Role::Admin, "verifying the audit log"),
+            )?;
+        }
+        Ok(audit::verify(&self.db())?)
+    }
+
+    /// Used by demo seeding to act with a fixed time.
+    pub(crate) fn user_caller(&self, username: &str) -> HubResult<Caller> {
+        let u = self
+            .db()
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
+                [username],
+                user_from_row,
+            )
+            .optional()?
+            .ok_or(HubError::NotFound("user"))?;
+        Ok(Caller {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            roles: u.roles,
+            unit: u.unit,
+        })
+    }
+}
