@@ -268,6 +268,9 @@ pub struct Attachment {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at: DateTime<Utc>,
+    /// A URL of the bytes that needs no bearer token (for `<img>`, `<video>` and the review
+    /// preview); valid while the hub that issued it runs.
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -82,6 +82,7 @@ pub fn router(office: Arc<Office>) -> Router {
         .route("/items/{id}/comments", post(add_comment))
         .route("/items/{id}/attachments", post(upload))
         .route("/attachments/{id}/content", get(download))
+        .route("/attachments/{id}/signed/{sig}", get(download_signed))
         .route("/items/{id}/revisions", get(revisions))
         .route("/items/{id}/revisions/{version}", get(revision))
         .route("/items/{id}/diff", get(diff))
@@ -289,7 +290,21 @@ async fn upload(
 }
 
 async fn download(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<Response> {
-    let (path, mime, name) = blocking(move || o.attachment_file(&c, id)).await?;
+    let file = blocking(move || o.attachment_file(&c, id)).await?;
+    serve_file(file).await
+}
+
+async fn download_signed(
+    State(o): Hub,
+    Path((id, sig)): Path<(i64, String)>,
+) -> HubResult<Response> {
+    let file = blocking(move || o.signed_attachment_file(id, &sig)).await?;
+    serve_file(file).await
+}
+
+async fn serve_file(
+    (path, mime, name): (std::path::PathBuf, String, String),
+) -> HubResult<Response> {
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| HubError::Internal(anyhow::anyhow!("opening blob: {e}")))?;

@@ -22,8 +22,6 @@ use crate::publish::{PublishTarget, PublishedPage, SiteAttachment, StaticSite};
 
 /// How long a session token stays valid.
 const SESSION_HOURS: i64 = 12;
-/// Photos up to this size are inlined into the review preview, which cannot send credentials.
-const PREVIEW_INLINE_LIMIT: i64 = 12 * 1024 * 1024;
 
 /// The signed-in user a request acts for.
 #[derive(Debug, Clone)]
@@ -146,6 +144,8 @@ pub struct Office {
     holidays: RwLock<Holidays>,
     site: StaticSite,
     site_base: RwLock<String>,
+    /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
+    url_key: [u8; 32],
 }
 
 impl Office {
@@ -165,6 +165,7 @@ impl Office {
             holidays: RwLock::new(Holidays::new()),
             site,
             site_base: RwLock::new(String::new()),
+            url_key: rand::random(),
             config,
         };
         office.seed_holidays()?;
@@ -776,7 +777,7 @@ impl Office {
             version: item.version,
             state: self.step_state(def, item, now),
             lock: Self::lock_info(conn, item)?,
-            attachments: Self::attachments(conn, item.id)?,
+            attachments: self.attachments(conn, item.id)?,
             comments: Self::comments(conn, item.id)?,
             step_times: self.step_times(conn, def, item.id, now)?,
             actions,
@@ -789,15 +790,17 @@ impl Office {
         })
     }
 
-    fn attachments(conn: &Connection, item_id: i64) -> HubResult<Vec<api::Attachment>> {
+    fn attachments(&self, conn: &Connection, item_id: i64) -> HubResult<Vec<api::Attachment>> {
         let mut stmt = conn.prepare(
             "SELECT a.id, a.filename, a.mime, a.kind, a.size, a.sha256, u.display_name, a.uploaded_at
              FROM attachments a JOIN users u ON u.id = a.uploaded_by WHERE a.item_id = ?1 ORDER BY a.id",
         )?;
         let v = stmt
             .query_map([item_id], |r| {
+                let id: i64 = r.get(0)?;
                 Ok(api::Attachment {
-                    id: r.get(0)?,
+                    url: self.attachment_url(id),
+                    id,
                     filename: r.get(1)?,
                     mime: r.get(2)?,
                     kind: r.get(3)?,
@@ -1444,6 +1447,7 @@ impl Office {
         )?;
         tx.commit()?;
         Ok(api::Attachment {
+            url: self.attachment_url(aid),
             id: aid,
             filename: filename.to_string(),
             mime: detected.mime,
@@ -1453,6 +1457,45 @@ impl Office {
             uploaded_by: caller.display_name.clone(),
             uploaded_at: now,
         })
+    }
+
+    /// Signature that lets an attachment be fetched without a bearer token, for as long as
+    /// this hub process runs (the key is random per start).
+    pub fn attachment_sig(&self, attachment_id: i64) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.url_key);
+        h.update(attachment_id.to_be_bytes());
+        hex::encode(h.finalize())
+    }
+
+    fn attachment_url(&self, attachment_id: i64) -> String {
+        format!(
+            "{}/api/v1/attachments/{attachment_id}/signed/{}",
+            self.site_base.read().expect("site base"),
+            self.attachment_sig(attachment_id)
+        )
+    }
+
+    /// The file of an attachment reached through its signed URL.
+    pub fn signed_attachment_file(
+        &self,
+        attachment_id: i64,
+        sig: &str,
+    ) -> HubResult<(PathBuf, String, String)> {
+        if sig.len() != 64 || sig != self.attachment_sig(attachment_id) {
+            return Err(HubError::NotFound("attachment"));
+        }
+        let conn = self.db();
+        let (sha, mime, name): (String, String, String) = conn
+            .query_row(
+                "SELECT sha256, mime, filename FROM attachments WHERE id = ?1",
+                [attachment_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or(HubError::NotFound("attachment"))?;
+        Ok((self.blob_path(&sha)?, mime, name))
     }
 
     fn blob_path(&self, sha: &str) -> HubResult<PathBuf> {
@@ -1608,13 +1651,14 @@ impl Office {
         &self,
         conn: &Connection,
         item: &ItemRow,
-        inline: bool,
+        preview: bool,
     ) -> HubResult<PublishedPage> {
-        let attachments = Self::attachments(conn, item.id)?
+        let attachments = self
+            .attachments(conn, item.id)?
             .into_iter()
             .map(|a| {
                 Ok(SiteAttachment {
-                    inline_data: inline && a.kind == "photo" && a.size <= PREVIEW_INLINE_LIMIT,
+                    preview_href: preview.then(|| a.url.clone()),
                     path: self.blob_path(&a.sha256)?,
                     meta: a,
                 })
@@ -1633,8 +1677,8 @@ impl Office {
         })
     }
 
-    /// The page exactly as publishing will write it (photos inlined, since the preview
-    /// frame cannot send credentials).
+    /// The page exactly as publishing will write it; attachments are linked through signed
+    /// URLs because the preview frame cannot send credentials.
     pub fn preview(&self, caller: &Caller, id: i64) -> HubResult<api::PagePreview> {
         let page = {
             let conn = self.db();

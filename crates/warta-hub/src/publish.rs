@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use warta_api::Attachment;
@@ -18,8 +17,8 @@ pub const SITE_TITLE: &str = "Warta";
 pub struct SiteAttachment {
     pub meta: Attachment,
     pub path: PathBuf,
-    /// Embed the bytes as a `data:` URL (the review preview, which cannot send credentials).
-    pub inline_data: bool,
+    /// For the review preview, which cannot send credentials: a signed hub URL of the bytes.
+    pub preview_href: Option<String>,
 }
 
 /// Everything a target needs to publish one item version.
@@ -148,7 +147,8 @@ impl StaticSite {
         format!("items/{page_id}-{}.html", slug(title))
     }
 
-    /// The complete HTML document of a page. `preview` inlines photos instead of linking media files.
+    /// The complete HTML document of a page. `preview` links attachments through their signed
+    /// hub URLs instead of the site's media folder.
     pub fn render_page(
         &self,
         page: &PublishedPage,
@@ -157,16 +157,8 @@ impl StaticSite {
     ) -> anyhow::Result<String> {
         let mut hrefs = Vec::new();
         for a in &page.attachments {
-            let href = if preview && a.inline_data {
-                let bytes = std::fs::read(&a.path)
-                    .with_context(|| format!("reading attachment {}", a.meta.filename))?;
-                format!(
-                    "data:{};base64,{}",
-                    a.meta.mime,
-                    base64::engine::general_purpose::STANDARD.encode(bytes)
-                )
-            } else if preview {
-                "#".to_string()
+            let href = if preview {
+                a.preview_href.clone().unwrap_or_else(|| "#".into())
             } else {
                 format!("../media/{}.{}", a.meta.sha256, extension_for(&a.meta.mime))
             };
@@ -196,11 +188,6 @@ impl StaticSite {
             attachments: &atts,
             lang: "id",
         });
-        if preview {
-            // The preview inlines photos as data: URLs; the page's own policy allows only
-            // http(s) images, so widen exactly that directive for the preview copy.
-            return Ok(html.replacen("img-src 'self'", "img-src 'self' data:", 1));
-        }
         Ok(html)
     }
 
@@ -209,12 +196,12 @@ impl StaticSite {
         if !p.exists() {
             return Ok(vec![]);
         }
-        Ok(serde_json::from_slice(&std::fs::read(&p)?).context("reading the site manifest")?)
+        serde_json::from_slice(&std::fs::read(&p)?).context("reading the site manifest")
     }
 
     fn write_index(&self, records: &[IndexRecord]) -> anyhow::Result<()> {
         let mut sorted: Vec<&IndexRecord> = records.iter().collect();
-        sorted.sort_by(|a, b| b.published_at.cmp(&a.published_at));
+        sorted.sort_by_key(|r| std::cmp::Reverse(r.published_at));
         let times: Vec<String> = sorted
             .iter()
             .map(|r| display_time(r.published_at))

@@ -12,4 +12,9 @@ kind: string, size: number,
 /**
  * SHA-256 of the content, hex.
  */
-sha256: string, uploaded_by: string, uploaded_at: string, };
+sha256: string, uploaded_by: string, uploaded_at: string, 
+/**
+ * A URL of the bytes that needs no bearer token (for `<img>`, `<video>` and the review
+ * preview); valid while the hub that issued it runs.
+ */
+url: string, };

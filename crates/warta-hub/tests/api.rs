@@ -1,0 +1,1088 @@
+//! Integration tests: a real hub on 127.0.0.1:0 over a temporary SQLite database,
+//! driven over HTTP exactly as the desktop app drives it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use warta_api::{NewUser, Role};
+use warta_hub::{FixedClock, HubConfig, RunningHub};
+
+const PW: &str = "password-123";
+
+struct TestHub {
+    hub: Option<RunningHub>,
+    clock: Arc<FixedClock>,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+/// Friday 24 Oct 2025? No: a fixed, known working day — Monday 23 Nov 2026, 09:00 WITA.
+fn wita(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Makassar
+        .with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+impl TestHub {
+    async fn start() -> TestHub {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(adjust: impl FnOnce(&mut HubConfig)) -> TestHub {
+        Self::start_inner(adjust, true).await
+    }
+
+    async fn start_inner(adjust: impl FnOnce(&mut HubConfig), users: bool) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::new(wita(2026, 11, 23, 9, 0)));
+        let mut config = HubConfig::solo(dir.path());
+        adjust(&mut config);
+        let hub = warta_hub::start(config, clock.clone()).await.unwrap();
+        let t = TestHub {
+            hub: Some(hub),
+            clock,
+            dir,
+            http: reqwest::Client::new(),
+        };
+        // Holidays are the office's data; tests start from none unless they add some.
+        let office = t.hub().office().clone();
+        if !users {
+            return t;
+        }
+        tokio::task::spawn_blocking(move || {
+            for (name, roles) in [
+                ("admin", vec![Role::Admin]),
+                ("rina", vec![Role::Reporter]),
+                ("rudi", vec![Role::Reporter]),
+                ("eko", vec![Role::Editor]),
+                ("edi", vec![Role::Editor]),
+                ("ibu", vec![Role::Official]),
+                ("putu", vec![Role::Publisher]),
+            ] {
+                office
+                    .add_user(
+                        None,
+                        NewUser {
+                            username: name.into(),
+                            display_name: format!("{name} display"),
+                            password: PW.into(),
+                            roles,
+                            unit: "Bidang IKP".into(),
+                        },
+                    )
+                    .unwrap();
+            }
+        })
+        .await
+        .unwrap();
+        t
+    }
+
+    fn hub(&self) -> &RunningHub {
+        self.hub.as_ref().unwrap()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.hub().base_url(), path)
+    }
+
+    async fn login(&self, user: &str) -> Session<'_> {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": user, "password": PW}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login {user}");
+        let v: Value = r.json().await.unwrap();
+        Session {
+            t: self,
+            token: v["token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.path().join("warta.db")).unwrap()
+    }
+
+    async fn clear_holidays(&self) {
+        let admin = self.login("admin").await;
+        let (s, _) = admin
+            .req(Method::PUT, "/api/v1/holidays", Some(json!([])))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(h) = self.hub.take() {
+            // Stop the server; the runtime is going away with the test anyway.
+            drop(h.shutdown());
+        }
+    }
+}
+
+struct Session<'a> {
+    t: &'a TestHub,
+    token: String,
+}
+
+fn content(title: &str) -> Value {
+    json!({"title": title, "summary": "ringkas", "body": "# Judul\n\nParagraf pertama.",
+           "category": "Berita", "tags": ["a", "b"], "unit": "Bidang IKP"})
+}
+
+/// A tiny valid PNG (1x1), built with the `image` crate's encoder rules by hand.
+fn png_bytes() -> Vec<u8> {
+    // 1x1 RGBA PNG.
+    hex::decode(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000\
+         1f15c4890000000d49444154789c6360f8cfc0f01f0005fe02fe0d\
+         ef46b80000000049454e44ae426082",
+    )
+    .unwrap()
+}
+
+impl Session<'_> {
+    async fn req(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut rb = self
+            .t
+            .http
+            .request(method, self.t.url(path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let s = r.status();
+        let text = r.text().await.unwrap();
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (s, v) = self.req(method.clone(), path, body).await;
+        assert!(s.is_success(), "{method} {path}: {s} {v}");
+        v
+    }
+
+    async fn create(&self, title: &str) -> i64 {
+        let v = self
+            .ok(Method::POST, "/api/v1/items", Some(content(title)))
+            .await;
+        v["id"].as_i64().unwrap()
+    }
+
+    async fn item(&self, id: i64) -> Value {
+        self.ok(Method::GET, &format!("/api/v1/items/{id}"), None)
+            .await
+    }
+
+    async fn act(&self, id: i64, action: &str, note: Option<&str>) -> (StatusCode, Value) {
+        let body = note.map(|n| json!({"note": n})).unwrap_or(json!({}));
+        self.req(
+            Method::POST,
+            &format!("/api/v1/items/{id}/actions/{action}"),
+            Some(body),
+        )
+        .await
+    }
+
+    async fn claim(&self, id: i64) -> (StatusCode, Value) {
+        self.req(Method::POST, &format!("/api/v1/items/{id}/claim"), None)
+            .await
+    }
+
+    /// Saves the item's current content (as this user can see it) with a new body.
+    async fn save(&self, id: i64, version: i64, body: &str) -> (StatusCode, Value) {
+        let (s, current) = self
+            .req(Method::GET, &format!("/api/v1/items/{id}"), None)
+            .await;
+        let mut c = if s.is_success() {
+            current["content"].clone()
+        } else {
+            content("Judul")
+        };
+        c["body"] = json!(body);
+        self.req(
+            Method::PUT,
+            &format!("/api/v1/items/{id}"),
+            Some(json!({"version": version, "content": c})),
+        )
+        .await
+    }
+
+    async fn upload(&self, id: i64, filename: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let r = self
+            .t
+            .http
+            .post(self.t.url(&format!("/api/v1/items/{id}/attachments")))
+            .query(&[("filename", filename)])
+            .bearer_auth(&self.token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        let v = r.json().await.unwrap_or(Value::Null);
+        (s, v)
+    }
+}
+
+fn step(v: &Value) -> &str {
+    v["state"]["step"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn the_whole_sop_a_path_ends_on_the_local_site() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+    let ibu = t.login("ibu").await;
+    let putu = t.login("putu").await;
+
+    // 1. The reporter collects material.
+    let id = rina.create("Banjir di Samarinda").await;
+    let d = rina.item(id).await;
+    assert_eq!(step(&d), "collect");
+    assert_eq!(d["can_edit"], true);
+    let (s, att) = rina.upload(id, "foto banjir.png", png_bytes()).await;
+    assert_eq!(s, StatusCode::CREATED, "{att}");
+    assert_eq!(att["mime"], "image/png");
+    assert_eq!(att["kind"], "photo");
+    // 2. ...and hands it over.
+    let (s, d) = rina.act(id, "submit", None).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(step(&d), "handover");
+    assert_eq!(
+        d["can_edit"], false,
+        "the reporter cannot edit after handing over"
+    );
+
+    // 3. The editor claims and revises.
+    let tasks = eko.ok(Method::GET, "/api/v1/tasks", None).await;
+    assert!(tasks.as_array().unwrap().iter().any(|i| i["id"] == id));
+    t.clock.advance(chrono::Duration::minutes(30));
+    let (s, d) = eko.claim(id).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(step(&d), "edit");
+    assert_eq!(d["lock"]["display_name"], "eko display");
+    let (s, d) = eko
+        .save(
+            id,
+            d["version"].as_i64().unwrap(),
+            "# Judul\n\nParagraf yang disunting editor.",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["version"], 2);
+    let (s, d) = eko.act(id, "send_to_official", None).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(step(&d), "review");
+    assert!(
+        d["lock"].is_null(),
+        "leaving the edit step releases the lock"
+    );
+
+    // 4. The official reviews the page exactly as it will appear, and approves.
+    let p = ibu
+        .ok(Method::GET, &format!("/api/v1/items/{id}/preview"), None)
+        .await;
+    let preview = p["html"].as_str().unwrap();
+    assert!(preview.contains("Paragraf yang disunting editor."));
+    let signed = att["url"].as_str().unwrap();
+    assert!(
+        preview.contains(signed),
+        "the preview shows the photo: {preview}"
+    );
+    let r = t.http.get(signed).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap().as_ref(), png_bytes().as_slice());
+    let forged = format!("{}0", &signed[..signed.len() - 1]);
+    assert_eq!(
+        t.http.get(&forged).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let (s, d) = ibu.act(id, "approve", None).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(step(&d), "publish");
+
+    // 5. The publisher publishes to the embedded static site.
+    let (s, d) = putu.act(id, "publish", None).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(step(&d), "published");
+    assert_eq!(d["state"]["is_final"], true);
+    let url = d["published_url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&t.hub().base_url()), "{url}");
+    let page = t.http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Banjir di Samarinda"));
+    assert!(html.contains("Paragraf yang disunting editor."));
+    assert!(!html.contains("<script"));
+    // The photo is published beside the page, named by its content hash.
+    let sha = att["sha256"].as_str().unwrap();
+    assert!(html.contains(&format!("../media/{sha}.png")), "{html}");
+    let media = t
+        .http
+        .get(t.url(&format!("/site/media/{sha}.png")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        media.bytes().await.unwrap().as_ref(),
+        png_bytes().as_slice()
+    );
+    let index = t
+        .http
+        .get(t.url("/site/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(index.contains("Banjir di Samarinda"));
+
+    // Published items list and timeline (read from the audit log).
+    let published = rina
+        .ok(Method::GET, "/api/v1/items?filter=published", None)
+        .await;
+    assert_eq!(published[0]["published_url"], url.as_str());
+    let tl = rina
+        .ok(Method::GET, &format!("/api/v1/items/{id}/timeline"), None)
+        .await;
+    let kinds: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "item.created",
+            "item.attached",
+            "item.action",
+            "item.claimed",
+            "item.saved",
+            "item.action",
+            "item.action",
+            "item.action"
+        ]
+    );
+    let actions: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["submit", "send_to_official", "approve", "publish"]
+    );
+
+    // Actual vs standard time: handover took 30 working minutes against 3 h.
+    let times = d["step_times"].as_array().unwrap();
+    let handover = times.iter().find(|s| s["step"] == "handover").unwrap();
+    assert_eq!(handover["actual_minutes"], 30);
+    assert_eq!(handover["standard_minutes"], 180);
+    assert_eq!(handover["met"], true);
+
+    let admin = t.login("admin").await;
+    let report = admin.ok(Method::GET, "/api/v1/audit/verify", None).await;
+    assert_eq!(report["intact"], true, "{report}");
+}
+
+#[tokio::test]
+async fn return_send_back_reject_and_not_publish_branches() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+    let ibu = t.login("ibu").await;
+    let putu = t.login("putu").await;
+
+    async fn to_edit(rina: &Session<'_>, eko: &Session<'_>, title: &str) -> i64 {
+        let id = rina.create(title).await;
+        assert_eq!(rina.act(id, "submit", None).await.0, StatusCode::OK);
+        assert_eq!(eko.claim(id).await.0, StatusCode::OK);
+        id
+    }
+
+    // Editor returns to the reporter: a note is required.
+    let a = to_edit(&rina, &eko, "A").await;
+    let (s, e) = eko.act(a, "return_to_reporter", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["code"], "validation");
+    assert_eq!(e["field"], "note");
+    assert_eq!(
+        step(&eko.item(a).await),
+        "edit",
+        "a refused action changes nothing"
+    );
+    let (s, d) = eko
+        .act(a, "return_to_reporter", Some("Tambahkan foto"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(step(&d), "collect");
+    let d = rina.item(a).await;
+    assert_eq!(d["can_edit"], true, "the reporter can revise again");
+    assert_eq!(rina.act(a, "submit", None).await.0, StatusCode::OK);
+
+    // Official sends back to the editor, who must claim again.
+    let b = to_edit(&rina, &eko, "B").await;
+    assert_eq!(eko.act(b, "send_to_official", None).await.0, StatusCode::OK);
+    assert_eq!(
+        ibu.act(b, "send_back", None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, d) = ibu.act(b, "send_back", Some("Perbaiki judul")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(step(&d), "edit");
+    assert!(d["lock"].is_null());
+    let (s, e) = eko.act(b, "send_to_official", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "must claim first: {e}");
+    assert_eq!(eko.claim(b).await.0, StatusCode::OK);
+    assert_eq!(eko.act(b, "send_to_official", None).await.0, StatusCode::OK);
+
+    // Official rejects with a required reason: final, reason kept.
+    let (s, _) = ibu.act(b, "reject", Some("  ")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a blank reason is no reason");
+    let (s, d) = ibu.act(b, "reject", Some("Tidak sesuai kebijakan")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(step(&d), "rejected");
+    assert_eq!(d["outcome_note"], "Tidak sesuai kebijakan");
+    let (s, e) = putu.act(b, "publish", None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["code"], "invalid_transition");
+    assert_eq!(e["allowed_actions"], json!([]));
+
+    // Publisher records "not published" with the reason.
+    let c = to_edit(&rina, &eko, "C").await;
+    assert_eq!(eko.act(c, "send_to_official", None).await.0, StatusCode::OK);
+    assert_eq!(ibu.act(c, "approve", None).await.0, StatusCode::OK);
+    assert_eq!(
+        putu.act(c, "not_publish", None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, d) = putu.act(c, "not_publish", Some("Sudah kedaluwarsa")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(step(&d), "not_published");
+    assert_eq!(d["outcome_note"], "Sudah kedaluwarsa");
+    assert!(d["published_url"].is_null());
+
+    // An invalid transition lists what is possible now.
+    let e2 = rina.create("D").await;
+    let (s, e) = rina.act(e2, "approve", None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["allowed_actions"], json!(["submit"]));
+}
+
+/// The steps an item can be put in for the permission matrix.
+const STATES: [&str; 5] = ["collect", "handover", "edit", "review", "publish"];
+const USERS: [&str; 7] = ["rina", "rudi", "eko", "edi", "ibu", "putu", "admin"];
+const OPS: [&str; 11] = [
+    "save",
+    "attach",
+    "submit",
+    "claim",
+    "send_to_official",
+    "return_to_reporter",
+    "approve",
+    "reject",
+    "send_back",
+    "publish",
+    "not_publish",
+];
+
+/// Who may do what: rina wrote every item; eko holds the lock in `edit`.
+fn allowed(state: &str, user: &str, op: &str) -> bool {
+    matches!(
+        (state, user, op),
+        ("collect", "rina", "save" | "attach" | "submit")
+            | ("handover", "eko" | "edi", "claim")
+            | (
+                "edit",
+                "eko",
+                "save" | "attach" | "claim" | "send_to_official" | "return_to_reporter"
+            )
+            | ("review", "ibu", "approve" | "reject" | "send_back")
+            | ("publish", "putu", "publish" | "not_publish")
+    )
+}
+
+#[tokio::test]
+async fn every_role_and_action_is_enforced_by_the_hub() {
+    let t = TestHub::start().await;
+    let mut sessions = Vec::new();
+    for u in USERS {
+        sessions.push((u, t.login(u).await));
+    }
+    let get = |name: &str| &sessions.iter().find(|(u, _)| *u == name).unwrap().1;
+    let refused_before: i64 = t
+        .db()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE kind = 'refused'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut expected_refusals = 0;
+    let mut checked = 0;
+    for state in STATES {
+        for user in USERS {
+            for op in OPS {
+                // A fresh item in `state` for every attempt.
+                let id = get("rina").create(&format!("{state} {user} {op}")).await;
+                if state != "collect" {
+                    assert_eq!(get("rina").act(id, "submit", None).await.0, StatusCode::OK);
+                }
+                if matches!(state, "edit" | "review" | "publish") {
+                    assert_eq!(get("eko").claim(id).await.0, StatusCode::OK);
+                }
+                if matches!(state, "review" | "publish") {
+                    assert_eq!(
+                        get("eko").act(id, "send_to_official", None).await.0,
+                        StatusCode::OK
+                    );
+                }
+                if state == "publish" {
+                    assert_eq!(get("ibu").act(id, "approve", None).await.0, StatusCode::OK);
+                }
+                let s = get(user);
+                let version = get("admin").item(id).await["version"].as_i64().unwrap();
+                let status = match op {
+                    "save" => s.save(id, version, "changed").await.0,
+                    "attach" => s.upload(id, "x.png", png_bytes()).await.0,
+                    "claim" => s.claim(id).await.0,
+                    action => s.act(id, action, Some("catatan")).await.0,
+                };
+                let want = allowed(state, user, op);
+                assert_eq!(
+                    status.is_success(),
+                    want,
+                    "{user} doing {op} in {state}: got {status}"
+                );
+                if !want {
+                    assert!(
+                        [403, 404, 409, 423].contains(&status.as_u16()),
+                        "{user} {op} {state}: refusal status {status}"
+                    );
+                    expected_refusals += 1;
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, STATES.len() * USERS.len() * OPS.len());
+    // Every refused attempt is in the audit log (other than 404s for items the reporter may not see).
+    let refused_after: i64 = t
+        .db()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE kind = 'refused'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let not_found: i64 = expected_refusals - (refused_after - refused_before);
+    assert!(
+        not_found >= 0 && not_found <= (STATES.len() * OPS.len()) as i64,
+        "refusals audited: {} of {expected_refusals}",
+        refused_after - refused_before
+    );
+
+    // Admin-only endpoints.
+    for user in USERS {
+        let s = get(user);
+        let (st, _) = s.req(Method::GET, "/api/v1/users", None).await;
+        assert_eq!(st.is_success(), user == "admin", "{user} listing users");
+        let (st, _) = s.req(Method::GET, "/api/v1/audit/verify", None).await;
+        assert_eq!(st.is_success(), user == "admin", "{user} verifying audit");
+        let (st, _) = s
+            .req(Method::PUT, "/api/v1/holidays", Some(json!([])))
+            .await;
+        assert_eq!(st.is_success(), user == "admin", "{user} editing holidays");
+        let (st, _) = s
+            .req(Method::POST, "/api/v1/items", Some(content("new")))
+            .await;
+        assert_eq!(
+            st.is_success(),
+            matches!(user, "rina" | "rudi"),
+            "{user} creating"
+        );
+    }
+    // No token, no access.
+    let r = t.http.get(t.url("/api/v1/tasks")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_stale_save_is_refused_and_overwrites_nothing() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let id = rina.create("Versi").await;
+    let (s, d) = rina.save(id, 1, "first save").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(d["version"], 2);
+    let (s, e) = rina.save(id, 1, "stale save").await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["code"], "version_conflict");
+    assert_eq!(e["current_version"], 2);
+    let d = rina.item(id).await;
+    assert_eq!(d["content"]["body"], "first save");
+    assert_eq!(d["version"], 2);
+
+    // Every save is a revision; any two can be diffed.
+    let revs = rina
+        .ok(Method::GET, &format!("/api/v1/items/{id}/revisions"), None)
+        .await;
+    assert_eq!(revs.as_array().unwrap().len(), 2);
+    let diff = rina
+        .ok(
+            Method::GET,
+            &format!("/api/v1/items/{id}/diff?from=1&to=2"),
+            None,
+        )
+        .await;
+    let body = diff["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "body")
+        .unwrap();
+    assert_eq!(body["changed"], true);
+    let inserted: Vec<&str> = body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["op"] == "insert")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(inserted, ["first save"]);
+    let (s, _) = rina
+        .req(
+            Method::GET,
+            &format!("/api/v1/items/{id}/diff?from=1&to=9"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Empty title: clear error, nothing saved.
+    let mut c = content("x");
+    c["title"] = json!("   ");
+    let (s, e) = rina
+        .req(
+            Method::PUT,
+            &format!("/api/v1/items/{id}"),
+            Some(json!({"version": 2, "content": c})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["field"], "title");
+    assert_eq!(rina.item(id).await["version"], 2);
+}
+
+#[tokio::test]
+async fn edit_locks_show_the_holder_and_admins_can_break_them() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+    let edi = t.login("edi").await;
+    let admin = t.login("admin").await;
+    let id = rina.create("Kunci").await;
+    rina.act(id, "submit", None).await;
+    assert_eq!(eko.claim(id).await.0, StatusCode::OK);
+    let (s, e) = edi.claim(id).await;
+    assert_eq!(s.as_u16(), 423);
+    assert_eq!(e["code"], "locked");
+    assert_eq!(e["holder"], "eko display");
+    let d = edi.item(id).await;
+    assert_eq!(d["lock"]["display_name"], "eko display");
+    assert_eq!(d["can_claim"], false);
+    // Another editor cannot release it; an admin can break it.
+    let (s, _) = edi
+        .req(Method::DELETE, &format!("/api/v1/items/{id}/lock"), None)
+        .await;
+    assert_eq!(s.as_u16(), 423);
+    let (s, d) = admin
+        .req(Method::DELETE, &format!("/api/v1/items/{id}/lock"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(d["lock"].is_null());
+    assert_eq!(edi.claim(id).await.0, StatusCode::OK);
+    let (s, _) = eko.save(id, 1, "eko lost the lock").await;
+    assert_eq!(s.as_u16(), 423);
+    let tl = admin
+        .ok(Method::GET, &format!("/api/v1/items/{id}/timeline"), None)
+        .await;
+    assert!(
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "item.lock_broken")
+    );
+}
+
+#[tokio::test]
+async fn bad_attachments_get_clear_errors_and_leave_nothing_behind() {
+    let t = TestHub::start_with(|c| c.max_attachment_bytes = 64 * 1024).await;
+    let rina = t.login("rina").await;
+    let id = rina.create("Lampiran").await;
+
+    // An executable renamed .pdf is refused by its bytes.
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.resize(4096, 0);
+    let (s, e) = rina.upload(id, "laporan.pdf", elf).await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+    assert_eq!(e["code"], "refused_type");
+    let (s, e) = rina
+        .upload(id, "run.pdf", b"#!/bin/sh\nrm -rf /\n".to_vec())
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+
+    // Names with path separators or control characters.
+    for bad in [
+        "../etc/passwd",
+        "a/b.png",
+        "a\\b.png",
+        "foto\n.png",
+        "nul\0.png",
+        "",
+    ] {
+        let (s, e) = rina.upload(id, bad, png_bytes()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad:?}: {e}");
+        assert_eq!(e["code"], "validation");
+    }
+
+    // Over the size limit.
+    let mut big = png_bytes();
+    big.resize(100 * 1024, 7);
+    let (s, e) = rina.upload(id, "besar.png", big).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["code"], "too_large");
+
+    // Nothing was recorded, and no refused bytes stay in the blob store.
+    assert!(
+        rina.item(id).await["attachments"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let blobs = walk_files(&t.dir.path().join("blobs"));
+    assert!(blobs.is_empty(), "left behind: {blobs:?}");
+
+    // The same photo twice is stored once.
+    assert_eq!(
+        rina.upload(id, "a.png", png_bytes()).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        rina.upload(id, "b.png", png_bytes()).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        rina.item(id).await["attachments"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(walk_files(&t.dir.path().join("blobs")).len(), 1);
+    // And can be read back by a signed-in user.
+    let att = &rina.item(id).await["attachments"][0];
+    let r = t
+        .http
+        .get(t.url(&format!("/api/v1/attachments/{}/content", att["id"])))
+        .bearer_auth(&rina.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), png_bytes().as_slice());
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk_files(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn tampering_with_the_audit_log_is_detected() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let admin = t.login("admin").await;
+    let id = rina.create("Audit").await;
+    rina.act(id, "submit", None).await;
+    assert_eq!(
+        admin.ok(Method::GET, "/api/v1/audit/verify", None).await["intact"],
+        true
+    );
+    let seq: i64 = t
+        .db()
+        .query_row(
+            "SELECT seq FROM audit WHERE kind = 'item.action' AND item_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Someone rewrites who submitted the item.
+    t.db()
+        .execute("UPDATE audit SET actor = 'rudi' WHERE seq = ?1", [seq])
+        .unwrap();
+    let r = admin.ok(Method::GET, "/api/v1/audit/verify", None).await;
+    assert_eq!(r["intact"], false);
+    assert_eq!(r["first_bad"], seq);
+    // Deleting a row is detected too.
+    t.db()
+        .execute("UPDATE audit SET actor = 'rina' WHERE seq = ?1", [seq])
+        .unwrap();
+    assert_eq!(
+        admin.ok(Method::GET, "/api/v1/audit/verify", None).await["intact"],
+        true
+    );
+    t.db()
+        .execute("DELETE FROM audit WHERE seq = 2", [])
+        .unwrap();
+    let r = admin.ok(Method::GET, "/api/v1/audit/verify", None).await;
+    assert_eq!(r["intact"], false);
+    assert_eq!(r["first_bad"], 3);
+}
+
+#[tokio::test]
+async fn due_times_follow_the_sop_calendar_and_queues_sort_by_them() {
+    let t = TestHub::start().await;
+    t.clear_holidays().await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+
+    // Friday 20 Nov 2026, 11:00 WITA: a 3 h handover runs out Monday 10:30 (Friday closes 11:30).
+    t.clock.set(wita(2026, 11, 20, 11, 0));
+    let late = rina.create("Jumat").await;
+    let (_, d) = rina.act(late, "submit", None).await;
+    assert_eq!(
+        d["state"]["due_at"].as_str().unwrap(),
+        wita(2026, 11, 23, 10, 30).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    );
+    // Monday 08:00: submitted now, due 11:00 the same day — earlier than nothing, later than Friday's.
+    t.clock.set(wita(2026, 11, 23, 8, 0));
+    let early = rina.create("Senin").await;
+    rina.act(early, "submit", None).await;
+    let tasks = eko.ok(Method::GET, "/api/v1/tasks", None).await;
+    let order: Vec<i64> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [late, early]);
+    assert_eq!(tasks[0]["state"]["overdue"], false);
+    // Monday 10:31: Friday's item is overdue, Monday's is not.
+    t.clock.set(wita(2026, 11, 23, 10, 31));
+    let tasks = eko.ok(Method::GET, "/api/v1/tasks", None).await;
+    assert_eq!(tasks[0]["state"]["overdue"], true);
+    assert_eq!(tasks[1]["state"]["overdue"], false);
+
+    // A holiday the admin adds moves later due times past it.
+    let admin = t.login("admin").await;
+    admin
+        .ok(
+            Method::PUT,
+            "/api/v1/holidays",
+            Some(json!([{"date": "2026-11-30", "name": "Cuti bersama"}])),
+        )
+        .await;
+    t.clock.set(wita(2026, 11, 27, 11, 0)); // Friday again; sessions last 12 h
+    let rina = t.login("rina").await;
+    let admin = t.login("admin").await;
+    let h = rina.create("Libur").await;
+    let (_, d) = rina.act(h, "submit", None).await;
+    assert_eq!(
+        d["state"]["due_at"].as_str().unwrap(),
+        wita(2026, 12, 1, 10, 30).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        "Monday 30 Nov is a holiday, so Tuesday"
+    );
+    // Bad holiday input is refused and the list kept.
+    let (s, e) = admin
+        .req(
+            Method::PUT,
+            "/api/v1/holidays",
+            Some(json!([{"date": "30/11/2026", "name": "x"}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let list = admin.ok(Method::GET, "/api/v1/holidays", None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn first_run_set_up_login_failures_and_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(wita(2026, 11, 23, 9, 0)));
+    let hub = warta_hub::start(HubConfig::solo(dir.path()), clock)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = hub.base_url();
+    let st: Value = http
+        .get(format!("{base}/api/v1/setup"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(st["needs_admin"], true);
+    let r = http
+        .post(format!("{base}/api/v1/setup"))
+        .json(&json!({"username": "kepala", "display_name": "Kepala", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = http
+        .post(format!("{base}/api/v1/setup"))
+        .json(&json!({"username": "kepala", "display_name": "Kepala", "password": "long-enough-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["user"]["roles"], json!(["admin"]));
+    let token = v["token"].as_str().unwrap().to_string();
+    let r = http
+        .post(format!("{base}/api/v1/setup"))
+        .json(&json!({"username": "x", "display_name": "X", "password": "long-enough-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    let r = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "kepala", "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "bad_credentials");
+
+    let r: Value = http
+        .post(format!("{base}/api/v1/render"))
+        .bearer_auth(&token)
+        .json(&json!({"markdown": "# Hi\n\n<script>alert(1)</script>[x](javascript:alert(1))"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let html = r["html"].as_str().unwrap();
+    assert!(html.contains("<h1>Hi</h1>"), "{html}");
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("href=\"javascript"));
+
+    // Logout revokes the token.
+    let r = http
+        .post(format!("{base}/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = http
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    let conn = rusqlite::Connection::open(dir.path().join("warta.db")).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM audit ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        kinds,
+        ["user.added", "auth.login", "auth.login_failed"],
+        "set-up, its login, the failed login"
+    );
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_demo_office_has_one_user_per_role_and_items_in_each_step() {
+    let t = TestHub::start_inner(|c| c.demo = true, false).await;
+    let r = t
+        .http
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": warta_hub::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let admin = Session {
+        t: &t,
+        token: v["token"].as_str().unwrap().into(),
+    };
+    let items = admin
+        .ok(Method::GET, "/api/v1/items?filter=all", None)
+        .await;
+    let mut steps: Vec<&str> = items.as_array().unwrap().iter().map(step).collect();
+    steps.sort();
+    assert_eq!(
+        steps,
+        [
+            "collect",
+            "edit",
+            "handover",
+            "publish",
+            "published",
+            "review"
+        ]
+    );
+    let users = admin.ok(Method::GET, "/api/v1/users", None).await;
+    let mut names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["admin", "editor", "official", "publisher", "reporter"]
+    );
+    // The published demo item is on the local site.
+    let index = t
+        .http
+        .get(t.url("/site/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(index.contains("Pemprov raih penghargaan keterbukaan informasi"));
+}
