@@ -1,0 +1,146 @@
+//! The CLI contract other tools and tests rely on.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn warta(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warta"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+#[test]
+fn user_add_then_audit_verify_detects_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let o = warta(
+        &[
+            "user",
+            "add",
+            "--data",
+            data,
+            "kepala",
+            "--role",
+            "admin,official",
+            "--password-stdin",
+        ],
+        "rahasia-sekali\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("added user kepala"));
+
+    let o = warta(
+        &[
+            "user",
+            "add",
+            "--data",
+            data,
+            "x",
+            "--role",
+            "root",
+            "--password-stdin",
+        ],
+        "rahasia-sekali\n",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown role \"root\""), "{}", text(&o));
+
+    let o = warta(
+        &[
+            "user",
+            "add",
+            "--data",
+            data,
+            "kepala",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        "rahasia-sekali\n",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("taken"), "{}", text(&o));
+
+    let o = warta(&["audit", "verify", "--data", data], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("intact: 1 entries"), "{}", text(&o));
+
+    let db = rusqlite::Connection::open(dir.path().join("warta.db")).unwrap();
+    db.execute("UPDATE audit SET data = '{}' WHERE seq = 1", [])
+        .unwrap();
+    let o = warta(&["audit", "verify", "--data", data], "");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("BROKEN at entry 1"), "{}", text(&o));
+
+    let o = warta(&["audit", "verify", "--data", "/nonexistent/warta"], "");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no Warta data"), "{}", text(&o));
+}
+
+#[test]
+fn sop_check_accepts_the_shipped_sops_and_names_problems() {
+    let sops = repo().join("sops");
+    let files: Vec<String> = ["sop-a.toml", "sop-b.toml", "sop-c.toml", "sop-d.toml"]
+        .iter()
+        .map(|f| sops.join(f).to_string_lossy().into_owned())
+        .collect();
+    let args: Vec<&str> = std::iter::once("sop")
+        .chain(std::iter::once("check"))
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let o = warta(&args, "");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o).matches(": ok").count(), 4);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let a = std::fs::read_to_string(sops.join("sop-a.toml")).unwrap();
+    // Make the editor's step act as a role the SOP does not have.
+    let broken = a.replacen("actor = \"editor\"", "actor = \"ghost\"", 1);
+    assert_ne!(a, broken);
+    std::fs::write(&bad, broken).unwrap();
+    let o = warta(&["sop", "check", bad.to_str().unwrap()], "");
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(out.contains("bad.toml"), "{out}");
+    assert!(out.contains("\"ghost\""), "{out}");
+    assert!(out.contains("step \""), "{out}");
+}
+
+#[test]
+fn render_prints_the_sanitised_html_publishing_uses() {
+    let o = warta(
+        &["render", "-"],
+        "# Berita\n\n<img src=x onerror=alert(1)> *penting*\n\n[klik](javascript:alert(1))\n",
+    );
+    assert!(o.status.success());
+    let html = String::from_utf8(o.stdout).unwrap();
+    assert!(html.contains("<h1>Berita</h1>"), "{html}");
+    assert!(html.contains("<em>penting</em>"), "{html}");
+    assert!(!html.contains("onerror"), "{html}");
+    assert!(!html.contains("href=\"javascript"), "{html}");
+}
