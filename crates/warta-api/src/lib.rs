@@ -462,6 +462,26 @@ pub struct SopStep {
     pub is_final: bool,
 }
 
+/// `POST /sops/check` (admin): validate a SOP definition before it is adopted.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SopCheckRequest {
+    /// File name shown in messages.
+    pub source: String,
+    /// The definition, TOML.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SopCheckResult {
+    pub ok: bool,
+    /// One line per problem, each naming the file, the step and the problem.
+    pub problems: Vec<String>,
+    /// The definition as it would run, when `ok`.
+    pub sop: Option<SopSummary>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Holiday {

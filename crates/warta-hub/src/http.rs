@@ -90,6 +90,7 @@ pub fn router(office: Arc<Office>) -> Router {
         .route("/items/{id}/preview", get(preview))
         .route("/render", post(render))
         .route("/sops", get(sops))
+        .route("/sops/check", post(check_sop))
         .route("/holidays", get(holidays).put(set_holidays))
         .route("/audit/verify", get(verify_audit))
         .fallback(|| async { HubError::NotFound("route") });
@@ -428,4 +429,12 @@ async fn set_holidays(
 
 async fn verify_audit(State(o): Hub, c: Caller) -> HubResult<Json<api::AuditReport>> {
     blocking(move || o.verify_audit(Some(&c))).await.map(Json)
+}
+
+async fn check_sop(
+    State(o): Hub,
+    c: Caller,
+    Json(r): Json<api::SopCheckRequest>,
+) -> HubResult<Json<api::SopCheckResult>> {
+    blocking(move || o.check_sop(&c, r)).await.map(Json)
 }

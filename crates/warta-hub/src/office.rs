@@ -1711,6 +1711,32 @@ impl Office {
         self.sops.iter().map(crate::sop_summary).collect()
     }
 
+    /// Validates a SOP definition the admin wants to adopt.
+    pub fn check_sop(
+        &self,
+        caller: &Caller,
+        req: api::SopCheckRequest,
+    ) -> HubResult<api::SopCheckResult> {
+        self.refuse_unless(
+            caller,
+            None,
+            "sops.check",
+            caller.require(Role::Admin, "checking SOP definitions"),
+        )?;
+        Ok(match warta_sop::parse(&req.source, &req.text) {
+            Ok(def) => api::SopCheckResult {
+                ok: true,
+                problems: vec![],
+                sop: Some(crate::sop_summary(&def)),
+            },
+            Err(e) => api::SopCheckResult {
+                ok: false,
+                problems: e.to_string().lines().map(str::to_string).collect(),
+                sop: None,
+            },
+        })
+    }
+
     fn seed_holidays(&self) -> anyhow::Result<()> {
         let mut conn = self.db();
         let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;

@@ -1086,3 +1086,60 @@ async fn the_demo_office_has_one_user_per_role_and_items_in_each_step() {
         .unwrap();
     assert!(index.contains("Pemprov raih penghargaan keterbukaan informasi"));
 }
+
+#[tokio::test]
+async fn admins_check_sop_definitions_before_adopting_them() {
+    let t = TestHub::start().await;
+    let admin = t.login("admin").await;
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../sops/sop-d.toml"
+    ))
+    .unwrap();
+    let r = admin
+        .ok(
+            Method::POST,
+            "/api/v1/sops/check",
+            Some(json!({"source": "sop-d.toml", "text": good})),
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(
+        r["sop"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["is_final"] == false)
+            .count(),
+        12
+    );
+    let bad = good.replacen("time = ", "# time = ", 1);
+    let r = admin
+        .ok(
+            Method::POST,
+            "/api/v1/sops/check",
+            Some(json!({"source": "mine.toml", "text": bad})),
+        )
+        .await;
+    assert_eq!(r["ok"], false);
+    let first = r["problems"][0].as_str().unwrap();
+    assert!(first.starts_with("mine.toml: step \""), "{first}");
+    assert!(first.contains("time"), "{first}");
+    let rina = t.login("rina").await;
+    let (s, _) = rina
+        .req(
+            Method::POST,
+            "/api/v1/sops/check",
+            Some(json!({"source": "x", "text": ""})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let all = rina.ok(Method::GET, "/api/v1/sops", None).await;
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["sop-a", "sop-b", "sop-c", "sop-d"]);
+}
