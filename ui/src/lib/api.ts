@@ -1,0 +1,247 @@
+// The one client of the hub's HTTP API (docs/API.md). Every route has a typed method here; every
+// failure becomes a `HubError` carrying the hub's `ApiError` body, so screens switch on `code`.
+import { invoke } from "@tauri-apps/api/core";
+import type { ActionRequest } from "./bindings/ActionRequest";
+import type { ApiError } from "./bindings/ApiError";
+import type { Attachment } from "./bindings/Attachment";
+import type { AuditReport } from "./bindings/AuditReport";
+import type { Comment } from "./bindings/Comment";
+import type { Holiday } from "./bindings/Holiday";
+import type { ItemContent } from "./bindings/ItemContent";
+import type { ItemDetail } from "./bindings/ItemDetail";
+import type { ItemSummary } from "./bindings/ItemSummary";
+import type { LoginRequest } from "./bindings/LoginRequest";
+import type { LoginResponse } from "./bindings/LoginResponse";
+import type { NewComment } from "./bindings/NewComment";
+import type { NewUser } from "./bindings/NewUser";
+import type { PagePreview } from "./bindings/PagePreview";
+import type { RenderResponse } from "./bindings/RenderResponse";
+import type { Revision } from "./bindings/Revision";
+import type { RevisionDiff } from "./bindings/RevisionDiff";
+import type { RevisionSummary } from "./bindings/RevisionSummary";
+import type { SaveItem } from "./bindings/SaveItem";
+import type { SetupRequest } from "./bindings/SetupRequest";
+import type { SetupStatus } from "./bindings/SetupStatus";
+import type { SopCheckRequest } from "./bindings/SopCheckRequest";
+import type { SopCheckResult } from "./bindings/SopCheckResult";
+import type { SopSummary } from "./bindings/SopSummary";
+import type { TimelineEntry } from "./bindings/TimelineEntry";
+import type { UpdateUser } from "./bindings/UpdateUser";
+import type { User } from "./bindings/User";
+
+/** A non-2xx answer from the hub (or no answer at all: status 0, code `internal`). */
+export class HubError extends Error {
+  readonly status: number;
+  readonly body: ApiError;
+
+  constructor(status: number, body: ApiError) {
+    super(`${status} ${body.code}: ${body.message}`);
+    this.name = "HubError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** Reads an error response; a body that is not an `ApiError` still yields one, so callers never parse text. */
+export function errorFromBody(status: number, text: string): HubError {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isApiError(parsed)) return new HubError(status, parsed);
+  } catch {
+    // Not JSON: fall through.
+  }
+  const code = status === 401 ? "unauthenticated" : status === 403 ? "forbidden" : status === 404 ? "not_found" : "internal";
+  return new HubError(status, { code, message: text || `HTTP ${status}` });
+}
+
+function isApiError(v: unknown): v is ApiError {
+  return typeof v === "object" && v !== null && typeof (v as { code?: unknown }).code === "string" && typeof (v as { message?: unknown }).message === "string";
+}
+
+/** Thrown when the hub cannot be reached at all (connection refused, DNS, CORS). */
+export class NetworkError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "NetworkError";
+  }
+}
+
+// --- connection: base URL and token ---
+
+const TOKEN_KEY = "warta.token";
+let baseUrl: string | null = null;
+let token: string | null = readStoredToken();
+let onUnauthenticated: (() => void) | null = null;
+
+function readStoredToken(): string | null {
+  try {
+    return typeof sessionStorage === "undefined" ? null : sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function isTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+/** Finds the hub: the Tauri shell knows its port; a browser uses VITE_HUB_URL, `?hub=`, or its own origin. */
+export async function connect(): Promise<string> {
+  if (baseUrl) return baseUrl;
+  let url: string;
+  if (isTauri()) {
+    url = await invoke<string>("hub_url");
+  } else {
+    const fromQuery = new URLSearchParams(location.search).get("hub");
+    const fromEnv = import.meta.env.VITE_HUB_URL as string | undefined;
+    url = fromQuery || fromEnv || location.origin;
+  }
+  baseUrl = url.replace(/\/+$/, "");
+  return baseUrl;
+}
+
+/** The hub's base URL once `connect` has run (for resolving relative links it returns). */
+export function hubBase(): string {
+  return baseUrl ?? "";
+}
+
+/** Resolves a URL the hub gave (possibly relative, e.g. `/site/...`) against the hub. */
+export function absoluteUrl(url: string): string {
+  try {
+    return new URL(url, baseUrl ?? undefined).href;
+  } catch {
+    return url;
+  }
+}
+
+export function setToken(value: string | null): void {
+  token = value;
+  try {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage may be unavailable; the in-memory token still works.
+  }
+}
+
+export function hasToken(): boolean {
+  return token !== null;
+}
+
+/** Called when the hub says the session is gone (401 unauthenticated) on a signed-in request. */
+export function setUnauthenticatedHandler(fn: () => void): void {
+  onUnauthenticated = fn;
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const h: Record<string, string> = { ...extra };
+  if (token) h["Authorization"] = `Bearer ${token}`;
+  return h;
+}
+
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  const base = await connect();
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new NetworkError(e);
+  }
+  if (!res.ok) {
+    const err = errorFromBody(res.status, await res.text().catch(() => ""));
+    if (err.body.code === "unauthenticated" && token && onUnauthenticated) onUnauthenticated();
+    throw err;
+  }
+  return res;
+}
+
+async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await send(method, path, body);
+  return (await res.json()) as T;
+}
+
+async function empty(method: string, path: string, body?: unknown): Promise<void> {
+  await send(method, path, body);
+}
+
+const enc = encodeURIComponent;
+
+export type ItemFilter = "all" | "published" | "mine";
+
+/** Upload progress: bytes sent so far of the total. */
+export type Progress = { loaded: number; total: number };
+
+export const hub = {
+  setupStatus: () => json<SetupStatus>("GET", "/api/v1/setup"),
+  setup: (req: SetupRequest) => json<LoginResponse>("POST", "/api/v1/setup", req),
+  login: (req: LoginRequest) => json<LoginResponse>("POST", "/api/v1/auth/login", req),
+  logout: () => empty("POST", "/api/v1/auth/logout"),
+  me: () => json<User>("GET", "/api/v1/me"),
+
+  users: () => json<User[]>("GET", "/api/v1/users"),
+  addUser: (req: NewUser) => json<User>("POST", "/api/v1/users", req),
+  updateUser: (id: number, req: UpdateUser) => json<User>("PUT", `/api/v1/users/${id}`, req),
+
+  tasks: () => json<ItemSummary[]>("GET", "/api/v1/tasks"),
+  items: (filter: ItemFilter) => json<ItemSummary[]>("GET", `/api/v1/items?filter=${filter}`),
+  createItem: (content: ItemContent) => json<ItemDetail>("POST", "/api/v1/items", content),
+  item: (id: number) => json<ItemDetail>("GET", `/api/v1/items/${id}`),
+  saveItem: (id: number, req: SaveItem) => json<ItemDetail>("PUT", `/api/v1/items/${id}`, req),
+  act: (id: number, action: string, req: ActionRequest) =>
+    json<ItemDetail>("POST", `/api/v1/items/${id}/actions/${enc(action)}`, req),
+  claim: (id: number) => json<ItemDetail>("POST", `/api/v1/items/${id}/claim`),
+  releaseLock: (id: number) => json<ItemDetail>("DELETE", `/api/v1/items/${id}/lock`),
+  comment: (id: number, req: NewComment) => json<Comment>("POST", `/api/v1/items/${id}/comments`, req),
+  revisions: (id: number) => json<RevisionSummary[]>("GET", `/api/v1/items/${id}/revisions`),
+  revision: (id: number, version: number) => json<Revision>("GET", `/api/v1/items/${id}/revisions/${version}`),
+  diff: (id: number, from: number, to: number) =>
+    json<RevisionDiff>("GET", `/api/v1/items/${id}/diff?from=${from}&to=${to}`),
+  timeline: (id: number) => json<TimelineEntry[]>("GET", `/api/v1/items/${id}/timeline`),
+  preview: (id: number) => json<PagePreview>("GET", `/api/v1/items/${id}/preview`),
+  render: (markdown: string) => json<RenderResponse>("POST", "/api/v1/render", { markdown }),
+
+  sops: () => json<SopSummary[]>("GET", "/api/v1/sops"),
+  checkSop: (req: SopCheckRequest) => json<SopCheckResult>("POST", "/api/v1/sops/check", req),
+  holidays: () => json<Holiday[]>("GET", "/api/v1/holidays"),
+  setHolidays: (list: Holiday[]) => json<Holiday[]>("PUT", "/api/v1/holidays", list),
+  verifyAudit: () => json<AuditReport>("GET", "/api/v1/audit/verify"),
+
+  /** The attachment's bytes; they need the auth header, so `<img src>` cannot fetch them itself. */
+  async attachmentBlob(id: number): Promise<Blob> {
+    const res = await send("GET", `/api/v1/attachments/${id}/content`);
+    return res.blob();
+  },
+
+  /** Uploads one file as the raw body. XMLHttpRequest, because fetch reports no upload progress. */
+  async upload(itemId: number, file: File, onProgress: (p: Progress) => void): Promise<Attachment> {
+    const base = await connect();
+    return new Promise<Attachment>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `${base}/api/v1/items/${itemId}/attachments?filename=${enc(file.name)}`);
+      for (const [k, v] of Object.entries(headers({ "Content-Type": "application/octet-stream" }))) {
+        xhr.setRequestHeader(k, v);
+      }
+      xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+      xhr.onerror = () => reject(new NetworkError(new Error("upload failed")));
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          onProgress({ loaded: file.size, total: file.size });
+          try {
+            resolve(JSON.parse(xhr.responseText) as Attachment);
+          } catch (e) {
+            reject(new NetworkError(e));
+          }
+        } else {
+          const err = errorFromBody(xhr.status, xhr.responseText);
+          if (err.body.code === "unauthenticated" && token && onUnauthenticated) onUnauthenticated();
+          reject(err);
+        }
+      };
+      xhr.send(file);
+    });
+  },
+};

@@ -1,0 +1,61 @@
+// App-wide state: who is signed in, the current route, and the error banner.
+import { hub, setToken } from "./api";
+import type { LoginResponse } from "./bindings/LoginResponse";
+import type { Role } from "./bindings/Role";
+import type { User } from "./bindings/User";
+import { parseRoute, type Route } from "./route";
+
+export const session = $state<{ user: User | null; siteUrl: string }>({ user: null, siteUrl: "" });
+
+export function hasRole(role: Role): boolean {
+  return session.user?.roles.includes(role) ?? false;
+}
+
+export function signedIn(res: LoginResponse): void {
+  setToken(res.token);
+  session.user = res.user;
+  banner.error = null;
+}
+
+/** Forgets the session locally, whatever the hub says (it may be gone already). */
+export async function signOut(tellHub: boolean): Promise<void> {
+  if (tellHub) await hub.logout().catch(() => undefined);
+  setToken(null);
+  session.user = null;
+  banner.error = null;
+  if (location.hash !== "#/tasks") location.hash = "#/tasks";
+}
+
+// --- routing ---
+
+export const nav = $state<{ route: Route; reload: number }>({
+  route: parseRoute(typeof location === "undefined" ? "" : location.hash),
+  reload: 0,
+});
+
+export function startRouter(): () => void {
+  const onChange = () => {
+    nav.route = parseRoute(location.hash);
+    banner.error = null;
+  };
+  window.addEventListener("hashchange", onChange);
+  return () => window.removeEventListener("hashchange", onChange);
+}
+
+export function go(hash: string): void {
+  if (location.hash === hash) nav.reload++;
+  else location.hash = hash;
+}
+
+// --- error banner: keeps the error itself, so its text follows the language toggle ---
+
+export const banner = $state<{ error: unknown }>({ error: null });
+
+export function showError(e: unknown): void {
+  console.error(e);
+  banner.error = e;
+}
+
+export function clearError(): void {
+  banner.error = null;
+}

@@ -1,0 +1,45 @@
+// Turns anything a hub call can throw into one sentence for the error banner, in the current
+// language. Switches on `ApiError.code`; never reads `message` (that is English, for logs).
+import { HubError, NetworkError } from "./api";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import { translateId, type Catalog, type T } from "./i18n/translate";
+
+/** Every code, so a new one in the bindings fails the type check until it has a text. */
+export const ERROR_CODES: Record<ErrorCode, true> = {
+  unauthenticated: true,
+  bad_credentials: true,
+  forbidden: true,
+  not_found: true,
+  invalid_transition: true,
+  version_conflict: true,
+  locked: true,
+  validation: true,
+  too_large: true,
+  refused_type: true,
+  already_set_up: true,
+  internal: true,
+};
+
+export function describeError(e: unknown, t: T, catalog: Catalog): string {
+  if (e instanceof NetworkError) return t("errors.network");
+  if (!(e instanceof HubError)) return t("errors.unexpected");
+  const b = e.body;
+  switch (b.code) {
+    case "invalid_transition": {
+      const allowed = (b.allowed_actions ?? []).map((a) => translateId(catalog, "action", a));
+      return allowed.length
+        ? t("errors.invalid_transition", { actions: allowed.join(", ") })
+        : t("errors.invalid_transition_none");
+    }
+    case "version_conflict":
+      return t("errors.version_conflict", { version: b.current_version ?? "?" });
+    case "locked":
+      return t("errors.locked", { holder: b.holder ?? "?" });
+    case "validation":
+      return b.field
+        ? t("errors.validation_field", { field: translateId(catalog, "field", b.field) })
+        : t("errors.validation");
+    default:
+      return b.code in ERROR_CODES ? t(`errors.${b.code}`) : t("errors.unexpected");
+  }
+}

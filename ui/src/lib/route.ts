@@ -1,0 +1,39 @@
+// Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`.
+
+export type ItemTab = "content" | "page" | "timeline" | "revisions";
+
+export type Route =
+  | { name: "tasks" }
+  | { name: "items" }
+  | { name: "published" }
+  | { name: "new" }
+  | { name: "item"; id: number; tab: ItemTab | null }
+  | { name: "admin" };
+
+const TABS: readonly ItemTab[] = ["content", "page", "timeline", "revisions"];
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  switch (parts[0]) {
+    case "items":
+      return { name: "items" };
+    case "published":
+      return { name: "published" };
+    case "new":
+      return { name: "new" };
+    case "admin":
+      return { name: "admin" };
+    case "item": {
+      const id = Number(parts[1]);
+      if (!Number.isInteger(id) || id <= 0) return { name: "tasks" };
+      const tab = TABS.find((x) => x === parts[2]) ?? null;
+      return { name: "item", id, tab };
+    }
+    default:
+      return { name: "tasks" };
+  }
+}
+
+export function itemHref(id: number, tab?: ItemTab): string {
+  return tab ? `#/item/${id}/${tab}` : `#/item/${id}`;
+}

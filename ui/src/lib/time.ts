@@ -1,0 +1,61 @@
+// Times are shown in WITA (Asia/Makassar, UTC+8 all year: no daylight saving), the SOP's zone,
+// whatever zone the computer is set to. Day and month names come from the catalog.
+import type { T } from "./i18n/translate";
+
+const WITA_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** Wall-clock parts of an instant in WITA. */
+function witaParts(iso: string): { y: number; mo: number; d: number; wd: number; h: number; mi: number } | null {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return null;
+  const w = new Date(ms + WITA_OFFSET_MS);
+  return { y: w.getUTCFullYear(), mo: w.getUTCMonth(), d: w.getUTCDate(), wd: w.getUTCDay(), h: w.getUTCHours(), mi: w.getUTCMinutes() };
+}
+
+/** "Sen 24 Nov 08:30 WITA" (id) / "Mon 24 Nov 08:30 WITA" (en). */
+export function formatWita(iso: string | null, t: T): string {
+  if (!iso) return "—";
+  const p = witaParts(iso);
+  if (!p) return iso;
+  return `${t(`time.day.${p.wd}`)} ${p.d} ${t(`time.month.${p.mo}`)} ${pad(p.h)}:${pad(p.mi)} WITA`;
+}
+
+/** As `formatWita`, with the year: for records (timeline, revisions, audit). */
+export function formatWitaLong(iso: string | null, t: T): string {
+  if (!iso) return "—";
+  const p = witaParts(iso);
+  if (!p) return iso;
+  return `${t(`time.day.${p.wd}`)} ${p.d} ${t(`time.month.${p.mo}`)} ${p.y} ${pad(p.h)}:${pad(p.mi)} WITA`;
+}
+
+/** Working minutes as "1 j 30 mnt" / "1 h 30 min"; days are not folded in (a working day is not 24 h). */
+export function formatMinutes(minutes: number | null, t: T): string {
+  if (minutes === null) return "—";
+  const m = Math.max(0, Math.round(minutes));
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  if (h === 0) return t("time.minutes", { m: rest });
+  if (rest === 0) return t("time.hours", { h });
+  return t("time.hours_minutes", { h, m: rest });
+}
+
+/** Bytes as "12 KB" / "3.4 MB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Sorts queue rows by due time, the ones without a due time last, ties by most recently updated. */
+export function byDue<R extends { state: { due_at: string | null }; updated_at: string }>(rows: R[]): R[] {
+  return [...rows].sort((a, b) => {
+    const da = a.state.due_at ? Date.parse(a.state.due_at) : Infinity;
+    const db = b.state.due_at ? Date.parse(b.state.due_at) : Infinity;
+    if (da !== db) return da < db ? -1 : 1;
+    return Date.parse(b.updated_at) - Date.parse(a.updated_at);
+  });
+}

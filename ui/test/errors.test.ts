@@ -1,0 +1,64 @@
+import { describe, expect, test } from "vitest";
+import { errorFromBody, HubError, NetworkError } from "../src/lib/api";
+import type { ApiError } from "../src/lib/bindings/ApiError";
+import { describeError } from "../src/lib/errors";
+import en from "../src/lib/i18n/en.json";
+import id from "../src/lib/i18n/id.json";
+import { translate, type Catalog } from "../src/lib/i18n/translate";
+
+const inLang = (catalog: Catalog) => (e: unknown) => describeError(e, (k, p) => translate(catalog, k, p), catalog);
+const idText = inLang(id);
+const enText = inLang(en);
+const err = (status: number, body: ApiError) => new HubError(status, body);
+
+describe("error bodies", () => {
+  test("an ApiError body is kept as is", () => {
+    const e = errorFromBody(409, JSON.stringify({ code: "version_conflict", message: "stale", current_version: 4 }));
+    expect(e.status).toBe(409);
+    expect(e.body).toEqual({ code: "version_conflict", message: "stale", current_version: 4 });
+  });
+
+  test("a body that is not an ApiError still gets a code from the status", () => {
+    expect(errorFromBody(401, "nope").body.code).toBe("unauthenticated");
+    expect(errorFromBody(404, "").body.code).toBe("not_found");
+    expect(errorFromBody(502, "<html>bad gateway</html>").body).toEqual({ code: "internal", message: "<html>bad gateway</html>" });
+    expect(errorFromBody(500, JSON.stringify({ error: "x" })).body.code).toBe("internal");
+  });
+});
+
+describe("error texts", () => {
+  test("invalid_transition lists the allowed actions, translated", () => {
+    const e = err(409, { code: "invalid_transition", message: "x", allowed_actions: ["approve", "send_back"] });
+    expect(enText(e)).toBe("This action is not possible in the current step. Possible now: Approve, Send back for editing.");
+    expect(idText(e)).toContain("Setujui, Kembalikan untuk disunting");
+    expect(enText(err(409, { code: "invalid_transition", message: "x", allowed_actions: [] }))).toContain("nothing else");
+  });
+
+  test("version_conflict says the text is kept", () => {
+    const text = enText(err(409, { code: "version_conflict", message: "x", current_version: 7 }));
+    expect(text).toContain("version 7");
+    expect(text).toContain("Your text is kept");
+  });
+
+  test("locked names the holder", () => {
+    expect(idText(err(423, { code: "locked", message: "x", holder: "Budi" }))).toContain("dikunci oleh Budi");
+    expect(enText(err(423, { code: "locked", message: "x", holder: "Budi" }))).toContain("locked by Budi");
+  });
+
+  test("validation names the field in the user's language", () => {
+    expect(idText(err(400, { code: "validation", message: "x", field: "title" }))).toContain("“Judul”");
+    expect(enText(err(400, { code: "validation", message: "x" }))).toBe(en["errors.validation"]);
+  });
+
+  test("every plain code has its own text, never the English message", () => {
+    for (const code of ["unauthenticated", "bad_credentials", "forbidden", "not_found", "too_large", "refused_type", "already_set_up", "internal"] as const) {
+      const text = idText(err(400, { code, message: "ENGLISH MESSAGE" }));
+      expect(text).toBe(id[`errors.${code}`]);
+    }
+  });
+
+  test("network failures and unknown throws", () => {
+    expect(enText(new NetworkError(new TypeError("Failed to fetch")))).toBe(en["errors.network"]);
+    expect(enText(new Error("boom"))).toBe(en["errors.unexpected"]);
+  });
+});
