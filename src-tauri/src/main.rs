@@ -1,1 +1,166 @@
-fn main() {}
+//! The Warta desktop shell: starts the embedded hub on loopback and opens a window on the UI.
+//!
+//! This crate is wiring only. Everything the UI does goes over the hub's HTTP API; the single
+//! command here tells the UI where that API listens.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod options;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tauri::{Manager, RunEvent};
+use warta_hub::{HubConfig, RunningHub};
+
+use crate::options::Options;
+
+/// How long the window may wait on in-flight hub requests when it closes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The embedded hub's base URL, managed once in `setup()`.
+struct HubAddress(String);
+
+/// Where the hub's HTTP API listens, e.g. `http://127.0.0.1:41234`.
+#[tauri::command]
+fn hub_url(hub: tauri::State<'_, HubAddress>) -> String {
+    hub.0.clone()
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,warta=debug".into()),
+        )
+        .init();
+
+    let options = match Options::from_env() {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("warta-app: {err:#}\n\n{}", options::USAGE);
+            std::process::exit(2);
+        }
+    };
+    if options.help {
+        println!("{}", options::USAGE);
+        return;
+    }
+
+    // The hub is started in `setup()` (it needs the app's data dir) but must be shut down from the
+    // run loop's exit event; this channel hands its ownership from one closure to the other.
+    let (hand_over, take_back) = mpsc::sync_channel::<RunningHub>(1);
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(tauri::generate_handler![hub_url])
+        .setup(move |app| {
+            match start_hub(app, &options) {
+                Ok(hub) => {
+                    tracing::info!(url = %hub.base_url(), "embedded hub listening");
+                    app.manage(HubAddress(hub.base_url()));
+                    // Capacity 1 and a single send: this cannot block or fail.
+                    let _ = hand_over.try_send(hub);
+                }
+                Err(err) => {
+                    tracing::error!("the embedded hub did not start: {err:#}");
+                    show_startup_error(app, &err);
+                }
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+
+    let app = match app {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("the app could not be built: {err:#}");
+            eprintln!("Warta could not start: {err}");
+            std::process::exit(1);
+        }
+    };
+
+    app.run(move |_app, event| {
+        if !matches!(event, RunEvent::Exit) {
+            return;
+        }
+        let Ok(hub) = take_back.try_recv() else {
+            return; // it never started
+        };
+        tauri::async_runtime::block_on(async {
+            if tokio::time::timeout(SHUTDOWN_GRACE, hub.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::warn!("hub shutdown timed out after {SHUTDOWN_GRACE:?}");
+            }
+        });
+        tracing::info!("embedded hub stopped");
+    });
+}
+
+fn start_hub(app: &tauri::App, options: &Options) -> anyhow::Result<RunningHub> {
+    let data_dir: PathBuf = match &options.data_dir {
+        Some(dir) => dir.clone(),
+        None => app
+            .path()
+            .app_data_dir()
+            .context("no application data directory on this system; pass --data DIR")?,
+    };
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    tracing::info!(data_dir = %data_dir.display(), demo = options.demo, "starting the embedded hub");
+    let config = HubConfig {
+        demo: options.demo,
+        ..HubConfig::solo(&data_dir)
+    };
+    tauri::async_runtime::block_on(warta_hub::start(config, Arc::new(warta_hub::SystemClock)))
+        .with_context(|| format!("the hub could not open {}", data_dir.display()))
+}
+
+/// Replaces the UI with a plain page saying what went wrong: without its hub the UI cannot work,
+/// and a window that silently shows nothing is worse than one that says why.
+fn show_startup_error(app: &tauri::App, err: &anyhow::Error) {
+    eprintln!("Warta could not start: {err:#}");
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Warta</title>\
+         <body style=\"font:16px system-ui,sans-serif;margin:3em;max-width:50em\">\
+         <h1>Warta tidak dapat dimulai</h1><p>Warta could not start.</p><pre style=\"white-space:pre-wrap\">{}</pre>",
+        html_escape(&format!("{err:#}"))
+    );
+    match tauri::Url::parse(&format!(
+        "data:text/html;charset=utf-8,{}",
+        percent_encode(&page)
+    )) {
+        Ok(url) => {
+            if let Err(nav) = window.navigate(url) {
+                tracing::error!("cannot show the start-up error: {nav}");
+            }
+        }
+        Err(parse) => tracing::error!("cannot show the start-up error: {parse}"),
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+# Warta: `make run` starts the desktop app on a demo office; `make test` is everything CI checks.
+# Both begin with `make deps`, which installs whatever a fresh Debian/Ubuntu machine with Rust and
+# Node lacks, and does nothing when it is all there.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+export PATH := $(CARGO_BIN):$(PATH)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
+	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential
+
+APP := target/debug/warta-app
+DEV_DATA := $(CURDIR)/.warta-dev
+BINDINGS := ui/src/lib/bindings
+
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e bench
+
+help:
+	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
+	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
+	@echo "make deps | ui | app | e2e | bench"
+
+deps: deps-apt deps-rust deps-node
+
+deps-apt:
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do \
+		dpkg -s "$$pkg" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "==> installing system packages:$$missing"; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+deps-rust:
+	@cargo fmt --version >/dev/null 2>&1 || { echo "==> rustup component add rustfmt"; rustup component add rustfmt; }
+	@cargo clippy --version >/dev/null 2>&1 || { echo "==> rustup component add clippy"; rustup component add clippy; }
+	@if ! command -v tauri-driver >/dev/null; then \
+		echo "==> cargo install tauri-driver"; \
+		cargo install tauri-driver --locked; \
+	fi
+
+# npm ci only when node_modules is missing or older than the lock file.
+deps-node:
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then \
+		echo "==> npm ci (ui/)"; \
+		cd ui && npm ci && touch node_modules; \
+	fi
+
+ui: deps-node
+	cd ui && npm run build
+
+app: ui
+	cargo build -p warta-app
+
+run: deps app
+	mkdir -p "$(DEV_DATA)"
+	$(APP) --demo --data "$(DEV_DATA)"
+
+# The UI is built before clippy because warta-app embeds ui/dist at compile time.
+test: deps
+	cargo fmt --all -- --check
+	$(MAKE) ui
+	cargo clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run check
+	cd ui && npm test
+	cargo test --workspace
+	@if ! git diff --quiet -- $(BINDINGS) \
+		|| [ -n "$$(git ls-files --others --exclude-standard -- $(BINDINGS))" ]; then \
+		git status --short -- $(BINDINGS); \
+		echo "TypeScript bindings are out of date: commit $(BINDINGS)"; \
+		exit 1; \
+	fi
+	$(MAKE) e2e
+
+# The real window, driven through tauri-driver and WebKitWebDriver on a virtual X display.
+e2e: app
+	mkdir -p target/e2e
+	WARTA_APP="$(CURDIR)/$(APP)" xvfb-run -a --server-args="-screen 0 1440x960x24" \
+		node --test --test-reporter=spec tests/e2e/workflow.test.mjs
+
+bench:
+	@echo "No benchmarks yet."
