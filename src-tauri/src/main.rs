@@ -31,7 +31,9 @@ fn hub_url(hub: tauri::State<'_, HubAddress>) -> String {
 }
 
 fn main() {
+    // Logs go to stderr: tauri-driver drops a launched app's stdout, and the e2e log keeps stderr.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,warta=debug".into()),
@@ -64,6 +66,7 @@ fn main() {
                     app.manage(HubAddress(hub.base_url()));
                     // Capacity 1 and a single send: this cannot block or fail.
                     let _ = hand_over.try_send(hub);
+                    exit_on_signal(app.handle().clone());
                 }
                 Err(err) => {
                     tracing::error!("the embedded hub did not start: {err:#}");
@@ -99,6 +102,30 @@ fn main() {
             }
         });
         tracing::info!("embedded hub stopped");
+    });
+}
+
+/// Ctrl+C in the terminal of `make run` (or SIGTERM) closes the app through its exit event, so
+/// the hub still shuts down gracefully.
+fn exit_on_signal(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+        tracing::info!("signal received; closing");
+        app.exit(0);
     });
 }
 
