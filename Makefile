@@ -17,7 +17,7 @@ APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e bench
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e bench bench-app
 
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
@@ -84,5 +84,8 @@ e2e: app
 	WARTA_APP="$(CURDIR)/$(APP)" xvfb-run -a --server-args="-screen 0 1440x960x24" \
 		node --test --test-reporter=spec tests/e2e/workflow.test.mjs
 
-bench:
-	@echo "No benchmarks yet."
+bench: bench-app
+
+# Cold start and idle memory of the desktop app (3 launches under Xvfb).
+bench-app: app
+	xvfb-run -a --server-args="-screen 0 1440x960x24" node tests/e2e/startup-bench.mjs
