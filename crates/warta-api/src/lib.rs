@@ -72,8 +72,11 @@ pub enum ErrorCode {
     Validation,
     /// The upload is larger than the configured limit.
     TooLarge,
-    /// The file's type (detected from its bytes) is refused.
+    /// The file's type (detected from its bytes) is refused, or its content is unusable
+    /// (corrupt, too many pixels).
     RefusedType,
+    /// A blob named in a request was never uploaded.
+    MissingBlob,
     /// First-run set-up was already done.
     AlreadySetUp,
     Internal,
@@ -268,9 +271,90 @@ pub struct Attachment {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at: DateTime<Utc>,
-    /// A URL of the bytes that needs no bearer token (for `<img>`, `<video>` and the review
-    /// preview); valid while the hub that issued it runs.
+    /// What to show: the web rendition of a photo, otherwise the file itself. Needs no bearer
+    /// token (for `<img>`, `<video>`, the review preview); valid while the issuing hub runs.
     pub url: String,
+    /// Small preview: a photo's thumbnail, a PDF's first page, a video's poster frame.
+    pub thumb_url: Option<String>,
+    /// The untouched original; only for editors and above, and only when the office keeps originals.
+    pub original_url: Option<String>,
+    /// Pixel size of what `url` shows (photos), or the video's frame size.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Pages of a PDF.
+    pub pages: Option<u32>,
+    #[ts(type = "number | null")]
+    pub duration_ms: Option<u64>,
+    /// e.g. `h264 / aac` for a video.
+    pub codecs: Option<String>,
+    /// Another photo in the office that looks the same (perceptual hash), for the editor to check.
+    pub similar_to: Option<SimilarPhoto>,
+    /// Why a preview or rendition is missing, e.g. a tool that is not installed.
+    pub note: Option<String>,
+}
+
+/// A near-duplicate photo found when a photo was attached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SimilarPhoto {
+    #[ts(type = "number")]
+    pub attachment_id: i64,
+    #[ts(type = "number")]
+    pub item_id: i64,
+    pub item_title: String,
+    pub filename: String,
+    /// Hamming distance of the perceptual hashes (0 = identical looking).
+    pub distance: u32,
+}
+
+/// `POST /items/{id}/attachments/prepared`: a photo whose renditions the client already made
+/// (on the reporter's laptop, so only what is needed travels). Every blob named here was
+/// uploaded first with `PUT /blobs/{sha256}`; the hub checks each rendition before accepting it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PreparedPhoto {
+    pub filename: String,
+    /// SHA-256 of the original file, whether or not it is sent.
+    pub original_sha256: String,
+    #[ts(type = "number")]
+    pub original_size: u64,
+    /// True when the original itself was uploaded as a blob.
+    pub original_sent: bool,
+    pub web_sha256: String,
+    pub thumb_sha256: String,
+    /// Perceptual hash of the photo, hex (16 digits).
+    pub phash: String,
+}
+
+/// When the desktop app sends originals of photos along with their renditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SendOriginals {
+    Never,
+    Always,
+    /// Only on a connection the system does not mark as metered.
+    Unmetered,
+}
+
+/// The office's media settings (admin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MediaSettings {
+    /// Keep the untouched original in the archive (visible to editors and above).
+    pub keep_originals: bool,
+    pub send_originals: SendOriginals,
+    /// Longest side of the web rendition, in pixels.
+    pub web_max: u32,
+    /// Longest side of thumbnails, in pixels.
+    pub thumb_max: u32,
+    /// `jpeg` or `webp`.
+    pub photo_format: String,
+    /// Refuse photos declaring more pixels than this, before decoding them.
+    #[ts(type = "number")]
+    pub max_pixels: u64,
+    #[ts(type = "number")]
+    pub max_attachment_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -500,6 +584,72 @@ pub struct AuditReport {
     #[ts(type = "number | null")]
     pub first_bad: Option<i64>,
     pub problem: Option<String>,
+}
+
+// ---------- batch import on the desktop (Tauri channel payloads) ----------
+
+/// State of a batch import job (a persisted job on the reporter's laptop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ImportState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+/// A batch import of a folder or memory card into one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportJob {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub item_id: i64,
+    pub folder: String,
+    pub state: ImportState,
+    pub total: u32,
+    pub done: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    /// Bytes sent to the hub so far (renditions, and originals when sent).
+    #[ts(type = "number")]
+    pub bytes_sent: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a running import reports, through a Tauri channel, as it goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ImportEvent {
+    /// The job's counters changed (sent at most a few times a second).
+    Progress(ImportJob),
+    /// One file was attached; its thumbnail can be shown now.
+    FileDone {
+        #[ts(type = "number")]
+        job_id: i64,
+        path: String,
+        attachment: Attachment,
+    },
+    /// One file was skipped (already attached, or not a photo/document/video).
+    FileSkipped {
+        #[ts(type = "number")]
+        job_id: i64,
+        path: String,
+        reason: String,
+    },
+    /// One file failed, in plain words.
+    FileFailed {
+        #[ts(type = "number")]
+        job_id: i64,
+        path: String,
+        error: String,
+    },
+    /// The job ended (done, failed or cancelled).
+    Finished(ImportJob),
 }
 
 #[cfg(test)]
