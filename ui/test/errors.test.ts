@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { errorFromBody, HubError, NetworkError } from "../src/lib/api";
 import type { ApiError } from "../src/lib/bindings/ApiError";
 import { describeError } from "../src/lib/errors";
+import { ShellError, shellError } from "../src/lib/shell";
 import en from "../src/lib/i18n/en.json";
 import id from "../src/lib/i18n/id.json";
 import { translate, type Catalog } from "../src/lib/i18n/translate";
@@ -51,7 +52,7 @@ describe("error texts", () => {
   });
 
   test("every plain code has its own text, never the English message", () => {
-    for (const code of ["unauthenticated", "bad_credentials", "forbidden", "not_found", "too_large", "refused_type", "already_set_up", "internal"] as const) {
+    for (const code of ["unauthenticated", "bad_credentials", "forbidden", "not_found", "too_large", "refused_type", "missing_blob", "already_set_up", "internal"] as const) {
       const text = idText(err(400, { code, message: "ENGLISH MESSAGE" }));
       expect(text).toBe(id[`errors.${code}`]);
     }
@@ -60,5 +61,20 @@ describe("error texts", () => {
   test("network failures and unknown throws", () => {
     expect(enText(new NetworkError(new TypeError("Failed to fetch")))).toBe(en["errors.network"]);
     expect(enText(new Error("boom"))).toBe(en["errors.unexpected"]);
+  });
+});
+
+describe("shell command errors", () => {
+  test("a {code, message} from the shell is translated by code", () => {
+    const e = shellError({ code: "unreadable_folder", message: "permission denied (os error 13)" });
+    expect(e).toBeInstanceOf(ShellError);
+    expect(enText(e)).toBe(en["errors.shell.unreadable_folder"]);
+    expect(idText(e)).toBe(id["errors.shell.unreadable_folder"]);
+  });
+
+  test("anything else the shell throws is an internal error, never shown raw", () => {
+    expect(shellError("command import_folder not found").code).toBe("internal");
+    expect(shellError({ code: "made_up", message: "x" }).code).toBe("internal");
+    expect(enText(shellError(new Error("boom")))).toBe(en["errors.shell.internal"]);
   });
 });

@@ -7,6 +7,8 @@ import id from "../src/lib/i18n/id.json";
 import { translate } from "../src/lib/i18n/translate";
 import { ERROR_CODES } from "../src/lib/errors";
 import { ALL_ROLES } from "../src/lib/roles";
+import { MEDIA_FIELDS } from "../src/lib/media";
+import { SHELL_ERROR_CODES } from "../src/lib/shell";
 
 const SRC = join(__dirname, "../src");
 const catalogs: Record<string, Record<string, string>> = { id, en };
@@ -68,7 +70,12 @@ describe("catalogs", () => {
       ),
       ...["tasks", "items", "published"].flatMap((m) => ["title", "intro", "empty"].map((x) => `queue.${m}.${x}`)),
       ...["content", "page", "timeline", "revisions"].map((x) => `tab.${x}`),
-      ...["users", "holidays", "audit", "sops"].map((x) => `admin.tab.${x}`),
+      ...["users", "holidays", "media", "audit", "sops"].map((x) => `admin.tab.${x}`),
+      ...Object.keys(SHELL_ERROR_CODES).map((c) => `errors.shell.${c}`),
+      ...["queued", "running", "done", "failed", "cancelled"].map((x) => `import.state.${x}`),
+      ...MEDIA_FIELDS.flatMap((f) => [`media.invalid.${f}`, `field.${f}`]),
+      ...["never", "unmetered", "always"].map((x) => `media.send.${x}`),
+      ...["jpeg", "webp"].map((x) => `media.format.${x}`),
       ...["photo", "document", "video"].map((x) => `attach.kind.${x}`),
       ...["insert", "delete"].map((x) => `diff.${x}`),
       ...Array.from({ length: 7 }, (_, i) => `time.day.${i}`),

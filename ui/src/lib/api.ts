@@ -12,6 +12,7 @@ import type { ItemDetail } from "./bindings/ItemDetail";
 import type { ItemSummary } from "./bindings/ItemSummary";
 import type { LoginRequest } from "./bindings/LoginRequest";
 import type { LoginResponse } from "./bindings/LoginResponse";
+import type { MediaSettings } from "./bindings/MediaSettings";
 import type { NewComment } from "./bindings/NewComment";
 import type { NewUser } from "./bindings/NewUser";
 import type { PagePreview } from "./bindings/PagePreview";
@@ -128,6 +129,11 @@ export function hasToken(): boolean {
   return token !== null;
 }
 
+/** The session token, for handing to the desktop shell (which acts for the user in imports). */
+export function currentToken(): string | null {
+  return token;
+}
+
 /** Called when the hub says the session is gone (401 unauthenticated) on a signed-in request. */
 export function setUnauthenticatedHandler(fn: () => void): void {
   onUnauthenticated = fn;
@@ -209,6 +215,20 @@ export const hub = {
   holidays: () => json<Holiday[]>("GET", "/api/v1/holidays"),
   setHolidays: (list: Holiday[]) => json<Holiday[]>("PUT", "/api/v1/holidays", list),
   verifyAudit: () => json<AuditReport>("GET", "/api/v1/audit/verify"),
+  mediaSettings: () => json<MediaSettings>("GET", "/api/v1/settings/media"),
+  setMediaSettings: (s: MediaSettings) => json<MediaSettings>("PUT", "/api/v1/settings/media", s),
+
+  /** Bytes behind a signed URL the hub gave (`Attachment.original_url`); no token needed. */
+  async signedBlob(url: string): Promise<Blob> {
+    let res: Response;
+    try {
+      res = await fetch(absoluteUrl(url));
+    } catch (e) {
+      throw new NetworkError(e);
+    }
+    if (!res.ok) throw errorFromBody(res.status, await res.text().catch(() => ""));
+    return res.blob();
+  },
 
   /** The attachment's bytes; they need the auth header, so `<img src>` cannot fetch them itself. */
   async attachmentBlob(id: number): Promise<Blob> {

@@ -1,9 +1,10 @@
 // App-wide state: who is signed in, the current route, and the error banner.
-import { hub, setToken } from "./api";
+import { currentToken, hub, setToken } from "./api";
 import type { LoginResponse } from "./bindings/LoginResponse";
 import type { Role } from "./bindings/Role";
 import type { User } from "./bindings/User";
 import { parseRoute, type Route } from "./route";
+import { setShellSession } from "./shell";
 
 export const session = $state<{ user: User | null; siteUrl: string }>({ user: null, siteUrl: "" });
 
@@ -15,6 +16,16 @@ export function signedIn(res: LoginResponse): void {
   setToken(res.token);
   session.user = res.user;
   banner.error = null;
+  syncShellSession();
+}
+
+/**
+ * Hands the current token to the desktop shell, which uploads batch imports as this user. Called on
+ * sign-in, sign-out, and when a stored session is resumed at start-up. A failure only disables
+ * imports, so it is logged rather than shown.
+ */
+export function syncShellSession(): void {
+  setShellSession(currentToken()).catch((e) => console.error("set_session", e));
 }
 
 /** Forgets the session locally, whatever the hub says (it may be gone already). */
@@ -23,6 +34,7 @@ export async function signOut(tellHub: boolean): Promise<void> {
   setToken(null);
   session.user = null;
   banner.error = null;
+  syncShellSession();
   if (location.hash !== "#/tasks") location.hash = "#/tasks";
 }
 

@@ -3,6 +3,7 @@
 import { HubError, NetworkError } from "./api";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import { translateId, type Catalog, type T } from "./i18n/translate";
+import { ShellError } from "./shell";
 
 /** Every code, so a new one in the bindings fails the type check until it has a text. */
 export const ERROR_CODES: Record<ErrorCode, true> = {
@@ -16,12 +17,14 @@ export const ERROR_CODES: Record<ErrorCode, true> = {
   validation: true,
   too_large: true,
   refused_type: true,
+  missing_blob: true,
   already_set_up: true,
   internal: true,
 };
 
 export function describeError(e: unknown, t: T, catalog: Catalog): string {
   if (e instanceof NetworkError) return t("errors.network");
+  if (e instanceof ShellError) return t(`errors.shell.${e.code}`);
   if (!(e instanceof HubError)) return t("errors.unexpected");
   const b = e.body;
   switch (b.code) {

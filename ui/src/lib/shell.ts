@@ -1,0 +1,78 @@
+// Commands of the desktop shell (src-tauri) beyond `hub_url`: the session it acts with, and batch
+// imports. Only inside Tauri; `isTauri()` says whether they exist.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { isTauri } from "./api";
+import type { ImportEvent } from "./bindings/ImportEvent";
+import type { ImportJob } from "./bindings/ImportJob";
+
+/**
+ * The codes of the shell's `CommandError` (src-tauri/src/commands.rs). The shell is not a hub
+ * route, so this small type is written here rather than generated.
+ */
+export type ShellErrorCode = "not_signed_in" | "job_not_found" | "already_running" | "unreadable_folder" | "internal";
+
+/** Every code, so the catalog test can check each has a text. */
+export const SHELL_ERROR_CODES: Record<ShellErrorCode, true> = {
+  not_signed_in: true,
+  job_not_found: true,
+  already_running: true,
+  unreadable_folder: true,
+  internal: true,
+};
+
+/** A refused shell command: `{code, message}`; the UI shows its own text for `code`. */
+export class ShellError extends Error {
+  readonly code: ShellErrorCode;
+
+  constructor(code: ShellErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = "ShellError";
+    this.code = code;
+  }
+}
+
+/** Turns whatever `invoke` rejected with into a `ShellError`. */
+export function shellError(e: unknown): ShellError {
+  if (typeof e === "object" && e !== null) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && code in SHELL_ERROR_CODES) return new ShellError(code as ShellErrorCode, String(message ?? ""));
+  }
+  return new ShellError("internal", e instanceof Error ? e.message : String(e));
+}
+
+async function call<R>(cmd: string, args?: Record<string, unknown>): Promise<R> {
+  try {
+    return await invoke<R>(cmd, args);
+  } catch (e) {
+    throw shellError(e);
+  }
+}
+
+/** Tells the shell which session to act with (after login, and `null` after logout). */
+export async function setShellSession(token: string | null): Promise<void> {
+  if (!isTauri()) return;
+  await call<void>("set_session", { token });
+}
+
+function channel(onEvent: (ev: ImportEvent) => void): Channel<ImportEvent> {
+  const ch = new Channel<ImportEvent>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+export const imports = {
+  start: (itemId: number, folder: string, onEvent: (ev: ImportEvent) => void) =>
+    call<ImportJob>("import_folder", { itemId, folder, onEvent: channel(onEvent) }),
+  resume: (jobId: number, onEvent: (ev: ImportEvent) => void) =>
+    call<ImportJob>("resume_import", { jobId, onEvent: channel(onEvent) }),
+  cancel: (jobId: number) => call<void>("cancel_import", { jobId }),
+  /** Unfinished jobs of one item (queued, or interrupted while running). */
+  unfinished: (itemId: number) => call<ImportJob[]>("import_jobs", { itemId }),
+};
+
+/** The native folder picker; `null` when the user closes it. */
+export async function pickFolder(title: string): Promise<string | null> {
+  const { open } = await import("@tauri-apps/plugin-dialog");
+  const picked = await open({ directory: true, multiple: false, title });
+  return typeof picked === "string" ? picked : null;
+}

@@ -1,0 +1,105 @@
+import { describe, expect, test } from "vitest";
+import type { Attachment } from "../src/lib/bindings/Attachment";
+import type { ImportEvent } from "../src/lib/bindings/ImportEvent";
+import type { ImportJob } from "../src/lib/bindings/ImportJob";
+import { applyImportEvent, baseName, handled, isFinished, percentHandled, startView, upsertAttachment } from "../src/lib/imports";
+
+const job = (over: Partial<ImportJob> = {}): ImportJob => ({
+  id: 7,
+  item_id: 3,
+  folder: "/media/reporter/SD/DCIM",
+  state: "queued",
+  total: 0,
+  done: 0,
+  skipped: 0,
+  failed: 0,
+  bytes_sent: 0,
+  created_at: "2025-11-24T00:30:00Z",
+  ...over,
+});
+
+const attachment = (id: number, thumb: string | null = null): Attachment => ({
+  id,
+  filename: `IMG_${id}.JPG`,
+  mime: "image/jpeg",
+  kind: "photo",
+  size: 1000,
+  sha256: "00".repeat(32),
+  uploaded_by: "reporter",
+  uploaded_at: "2025-11-24T00:30:00Z",
+  url: `/a/${id}`,
+  thumb_url: thumb,
+  original_url: null,
+  width: 1600,
+  height: 1200,
+  pages: null,
+  duration_ms: null,
+  codecs: null,
+  similar_to: null,
+  note: null,
+});
+
+const fold = (events: ImportEvent[]) => events.reduce(applyImportEvent, startView(job()));
+
+describe("import progress", () => {
+  test("a run from start to finish", () => {
+    const view = fold([
+      { type: "progress", data: job({ state: "running", total: 4 }) },
+      { type: "file_done", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_1.JPG", attachment: attachment(1) } },
+      { type: "file_skipped", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_2.JPG", reason: "already attached" } },
+      { type: "file_failed", data: { job_id: 7, path: "C:\\DCIM\\broken.jpg", error: "the JPEG is truncated" } },
+      { type: "progress", data: job({ state: "running", total: 4, done: 1, skipped: 1, failed: 1, bytes_sent: 350_000 }) },
+      { type: "file_done", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_4.JPG", attachment: attachment(4) } },
+      { type: "finished", data: job({ state: "done", total: 4, done: 2, skipped: 1, failed: 1, bytes_sent: 700_000 }) },
+    ]);
+    expect(view.job.state).toBe("done");
+    expect(isFinished(view.job)).toBe(true);
+    expect(handled(view.job)).toBe(4);
+    expect(percentHandled(view.job)).toBe(100);
+    expect(view.added.map((a) => a.id)).toEqual([1, 4]);
+    expect(view.notes).toEqual([
+      { path: "/media/reporter/SD/DCIM/IMG_2.JPG", name: "IMG_2.JPG", outcome: "skipped", reason: "already attached" },
+      { path: "C:\\DCIM\\broken.jpg", name: "broken.jpg", outcome: "failed", reason: "the JPEG is truncated" },
+    ]);
+  });
+
+  test("events of another job are ignored", () => {
+    const view = fold([
+      { type: "progress", data: job({ id: 8, state: "running", total: 9 }) },
+      { type: "file_failed", data: { job_id: 8, path: "/x/a.jpg", error: "no" } },
+      { type: "file_done", data: { job_id: 8, path: "/x/b.jpg", attachment: attachment(2) } },
+    ]);
+    expect(view).toEqual(startView(job()));
+  });
+
+  test("a late progress report does not reopen a finished job", () => {
+    const view = fold([
+      { type: "finished", data: job({ state: "cancelled", total: 10, done: 3 }) },
+      { type: "progress", data: job({ state: "running", total: 10, done: 2 }) },
+    ]);
+    expect(view.job.state).toBe("cancelled");
+    expect(view.job.done).toBe(3);
+  });
+
+  test("percent: nothing counted yet, partway, never above 100", () => {
+    expect(percentHandled(job({ state: "running" }))).toBe(0);
+    expect(percentHandled(job({ state: "done" }))).toBe(100);
+    expect(percentHandled(job({ total: 3, done: 1 }))).toBe(33);
+    expect(percentHandled(job({ total: 2, done: 2, failed: 1 }))).toBe(100);
+  });
+
+  test("a thumbnail that arrives later replaces the row instead of adding one", () => {
+    const list = upsertAttachment(upsertAttachment([], attachment(1)), attachment(2));
+    const filled = upsertAttachment(list, attachment(1, "/thumb/1"));
+    expect(filled.map((a) => [a.id, a.thumb_url])).toEqual([
+      [1, "/thumb/1"],
+      [2, null],
+    ]);
+  });
+
+  test("base names on either system", () => {
+    expect(baseName("/media/SD/DCIM/100CANON/IMG_0001.JPG")).toBe("IMG_0001.JPG");
+    expect(baseName("E:\\DCIM\\IMG_0002.JPG")).toBe("IMG_0002.JPG");
+    expect(baseName("/media/SD/")).toBe("SD");
+  });
+});
