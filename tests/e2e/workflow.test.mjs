@@ -162,6 +162,20 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     assert.ok(stored, 'the hub has the attachment');
     assert.equal(stored.mime, 'image/png');
     assert.equal(stored.size, png.length);
+    // The row's thumbnail comes straight from the hub's signed thumb_url, and it loads.
+    assert.ok(stored.thumb_url, 'the hub made a thumbnail');
+    const thumb = await waitFor(
+      () =>
+        session.execute(
+          `const img = document.querySelector(arguments[0]);
+           return img && img.complete && img.naturalWidth > 0 ? { src: img.src, width: img.naturalWidth } : null;`,
+          [`[data-testid="attachment-row"][data-attachment-id="${stored.id}"] img[data-testid="attachment-thumb"]`],
+        ),
+      { timeout: 30_000, message: 'a loaded thumbnail <img> in the attachment row' },
+    );
+    const shownThumb = new URL(thumb.src);
+    shownThumb.search = ''; // a retry while the thumbnail was being made adds ?retry=N
+    assert.equal(shownThumb.href, new URL(stored.thumb_url, hubUrl).href, 'the <img> shows thumb_url');
     await screenshot('reporter-attachment');
   });
 
@@ -257,8 +271,11 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     });
     assert.equal(photo.status, 200, `GET the photo ${img[1]}`);
     assert.match(photo.headers.get('content-type') ?? '', /^image\//);
+    // The hub publishes the web rendition: a JPEG made from the PNG, with no metadata carried over.
     const served = Buffer.from(await photo.arrayBuffer());
-    assert.ok(served.equals(photoBytes), 'the <img> is the photo the reporter attached');
+    assert.ok(!served.equals(photoBytes), 'the page shows the web rendition, not the uploaded file');
+    assert.ok(isJpeg(served), `the <img> is a JPEG (starts with ${served.subarray(0, 4).toString('hex')})`);
+    assert.equal(jpegHasExif(served), false, 'the published JPEG carries no EXIF');
     await logout();
   });
 });
@@ -417,6 +434,29 @@ function tauriDriver() {
     if (dir && existsSync(candidate)) return candidate;
   }
   return path.join(process.env.CARGO_HOME ?? path.join(os.homedir(), '.cargo'), 'bin/tauri-driver');
+}
+
+// --- JPEG checks for the published rendition ---
+
+function isJpeg(bytes) {
+  return bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/** Walks the JPEG's marker segments up to the image data, looking for an APP1 "Exif" segment. */
+function jpegHasExif(bytes) {
+  let at = 2;
+  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1];
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01 || marker === 0xff) {
+      at += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return false; // start of scan / end of image
+    const length = bytes.readUInt16BE(at + 2);
+    if (marker === 0xe1 && bytes.subarray(at + 4, at + 10).toString('latin1') === 'Exif\0\0') return true;
+    at += 2 + length;
+  }
+  return false;
 }
 
 // --- a real PNG: a sky-to-sea gradient with a sun, so the photo is not a blank square ---
