@@ -48,12 +48,14 @@ pub struct Detected {
     pub kind: Kind,
 }
 
-const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
-const ODT: &str = "application/vnd.oasis.opendocument.text";
-const ODS: &str = "application/vnd.oasis.opendocument.spreadsheet";
-const ODP: &str = "application/vnd.oasis.opendocument.presentation";
+pub(crate) const DOCX: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const PPTX: &str =
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+pub(crate) const ODT: &str = "application/vnd.oasis.opendocument.text";
+pub(crate) const ODS: &str = "application/vnd.oasis.opendocument.spreadsheet";
+pub(crate) const ODP: &str = "application/vnd.oasis.opendocument.presentation";
 
 /// Tells what `bytes` are and whether they may be attached. `filename` only appears in
 /// refusal messages; it never influences the decision.

@@ -3,8 +3,10 @@
 /// Why an attachment was not stored or could not be read.
 ///
 /// Each variant maps to one HTTP answer of the hub: `TooLarge` → 413, `RefusedType` → 415,
-/// `BadFilename` → 400, `NotFound` → 404, `Io` → 500. The messages are plain English for
-/// logs and operators; the hub gives the user a localised text chosen by variant.
+/// `BadFilename` → 400, `NotFound` → 404, `Io` → 500; `Damaged` means the upload itself is
+/// broken (a client error), while `ToolMissing` and `ToolFailed` only cost a preview or a web
+/// copy and are best shown as a note next to the attachment. The messages are plain English
+/// for logs and operators; the hub gives the user a localised text chosen by variant.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// The content is larger than the limit the caller set.
@@ -32,6 +34,33 @@ pub enum MediaError {
     NotFound {
         /// The digest asked for.
         sha256: String,
+    },
+    /// The file claims to be a type we accept but its structure is broken or cut short
+    /// (a PDF without a readable page tree is not this: it gets `pages: None`).
+    #[error("the file is damaged or incomplete: {reason}")]
+    Damaged {
+        /// What is wrong, in plain English.
+        reason: String,
+    },
+    /// A program needed for this step (a PDF preview, a video poster or web copy) is not
+    /// installed on this computer. Found at run time, so installing it later is enough.
+    #[error("{tool} is not installed; install {package} for {purpose}")]
+    ToolMissing {
+        /// The program looked for on `PATH`, e.g. `pdftoppm`.
+        tool: &'static str,
+        /// The Debian/Ubuntu package that provides it, e.g. `poppler-utils`.
+        package: &'static str,
+        /// What it is needed for, e.g. `PDF previews`.
+        purpose: &'static str,
+    },
+    /// A helper program ran but did not produce its output: it failed on this file or was
+    /// stopped after its time limit.
+    #[error("{tool} could not process the file: {reason}")]
+    ToolFailed {
+        /// The program, e.g. `ffmpeg`.
+        tool: &'static str,
+        /// Its own last words, or that it ran out of time.
+        reason: String,
     },
     /// The disk failed us.
     #[error("the file store could not be read or written: {0}")]

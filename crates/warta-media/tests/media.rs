@@ -470,3 +470,10 @@ fn file_names() {
     // 128 two-byte letters: 256 bytes.
     assert!(refused(&"é".repeat(128)).contains("255"));
 }
+
+// ---------- documents and videos (their own files, still this one binary) ----------
+
+#[path = "media/documents.rs"]
+mod documents;
+#[path = "media/videos.rs"]
+mod videos;

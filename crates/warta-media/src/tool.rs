@@ -1,0 +1,163 @@
+//! Running the external programs we lean on (`pdftoppm`, `ffmpeg`) with a time limit.
+//!
+//! They are found on `PATH` when needed, never at start-up, so a program installed while the
+//! app runs is used at once. Every output is first written next to its destination under a
+//! temporary name and renamed into place only when the program succeeded, so a destination
+//! never holds a half-written file.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::MediaError;
+
+/// An external program, with what to tell the operator when it is missing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tool {
+    pub name: &'static str,
+    pub package: &'static str,
+    pub purpose: &'static str,
+}
+
+pub(crate) const PDFTOPPM: Tool = Tool {
+    name: "pdftoppm",
+    package: "poppler-utils",
+    purpose: "PDF previews",
+};
+
+pub(crate) const FFMPEG: Tool = Tool {
+    name: "ffmpeg",
+    package: "ffmpeg",
+    purpose: "video poster frames and web copies",
+};
+
+/// How much of a program's error output is kept for the message.
+const STDERR_KEEP: u64 = 16 * 1024;
+
+impl Tool {
+    fn missing(self) -> MediaError {
+        MediaError::ToolMissing {
+            tool: self.name,
+            package: self.package,
+            purpose: self.purpose,
+        }
+    }
+
+    pub(crate) fn failed(self, reason: impl Into<String>) -> MediaError {
+        MediaError::ToolFailed {
+            tool: self.name,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the program can be started at all (`NAME -version` exits).
+    pub(crate) fn available(self) -> bool {
+        Command::new(self.name)
+            .arg("-version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    }
+
+    /// Runs the program with `args`, killing it once `limit` has passed.
+    pub(crate) fn run(self, args: &[OsString], limit: Duration) -> Result<(), MediaError> {
+        let mut child = match Command::new(self.name)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(self.missing()),
+            Err(e) => return Err(self.failed(format!("it could not be started: {e}"))),
+        };
+        // Read stderr on a thread so a chatty program never blocks on a full pipe.
+        let stderr = child.stderr.take().map(|mut pipe| {
+            thread::spawn(move || {
+                let mut kept = Vec::new();
+                let _ = (&mut pipe).take(STDERR_KEEP).read_to_end(&mut kept);
+                let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+                kept
+            })
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if started.elapsed() >= limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(self.failed(format!(
+                    "it took longer than {} s and was stopped",
+                    limit.as_secs()
+                )));
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = stderr
+            .and_then(|t| t.join().ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        if status.success() {
+            Ok(())
+        } else {
+            Err(self.failed(last_words(&stderr, status)))
+        }
+    }
+}
+
+/// The last non-empty line a program printed, or its exit status when it said nothing.
+fn last_words(stderr: &str, status: std::process::ExitStatus) -> String {
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.is_empty() {
+        format!("it stopped with {status}")
+    } else {
+        line.chars().take(300).collect()
+    }
+}
+
+/// A path as an argument that cannot be taken for an option (`-x.pdf` becomes `./-x.pdf`).
+pub(crate) fn path_arg(path: &Path) -> OsString {
+    if path.is_relative() {
+        Path::new(".").join(path).into_os_string()
+    } else {
+        path.as_os_str().to_owned()
+    }
+}
+
+/// A folder next to `dest` for a program's output, removed on drop, so the final rename
+/// stays on one file system.
+pub(crate) fn scratch_beside(dest: &Path) -> Result<TempDir, MediaError> {
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(tempfile::Builder::new()
+        .prefix(".warta-media-")
+        .tempdir_in(parent)?)
+}
+
+/// Moves a finished output into place, after checking the program really wrote something.
+pub(crate) fn finish(tool: Tool, made: &Path, dest: &Path) -> Result<(), MediaError> {
+    match std::fs::metadata(made) {
+        Ok(m) if m.len() > 0 => Ok(std::fs::rename(made, dest)?),
+        _ => Err(tool.failed("it finished but wrote no output")),
+    }
+}
+
+pub(crate) fn os(s: impl AsRef<OsStr>) -> OsString {
+    s.as_ref().to_owned()
+}
