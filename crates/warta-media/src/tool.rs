@@ -37,7 +37,7 @@ pub(crate) const FFMPEG: Tool = Tool {
 };
 
 /// How much of a program's error output is kept for the message.
-const STDERR_KEEP: u64 = 16 * 1024;
+const STDERR_KEEP: usize = 16 * 1024;
 
 impl Tool {
     fn missing(self) -> MediaError {
@@ -82,9 +82,18 @@ impl Tool {
         // Read stderr on a thread so a chatty program never blocks on a full pipe.
         let stderr = child.stderr.take().map(|mut pipe| {
             thread::spawn(move || {
+                // The end matters: programs say why they failed last.
                 let mut kept = Vec::new();
-                let _ = (&mut pipe).take(STDERR_KEEP).read_to_end(&mut kept);
-                let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    kept.extend_from_slice(&buf[..n]);
+                    if kept.len() > 2 * STDERR_KEEP {
+                        kept.drain(..kept.len() - STDERR_KEEP);
+                    }
+                }
                 kept
             })
         });
@@ -96,10 +105,7 @@ impl Tool {
             if started.elapsed() >= limit {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(self.failed(format!(
-                    "it took longer than {} s and was stopped",
-                    limit.as_secs()
-                )));
+                return Err(self.failed(format!("it took longer than {limit:?} and was stopped")));
             }
             thread::sleep(Duration::from_millis(20));
         };
@@ -160,4 +166,81 @@ pub(crate) fn finish(tool: Tool, made: &Path, dest: &Path) -> Result<(), MediaEr
 
 pub(crate) fn os(s: impl AsRef<OsStr>) -> OsString {
     s.as_ref().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SH: Tool = Tool {
+        name: "sh",
+        package: "dash",
+        purpose: "tests",
+    };
+
+    fn sh(script: &str, limit: Duration) -> Result<(), MediaError> {
+        SH.run(&[os("-c"), os(script)], limit)
+    }
+
+    #[test]
+    fn a_missing_program_is_its_own_error() {
+        let absent = Tool {
+            name: "warta-no-such-program",
+            package: "warta-nothing",
+            purpose: "nothing",
+        };
+        let err = absent.run(&[], Duration::from_secs(5)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "warta-no-such-program is not installed; install warta-nothing for nothing"
+        );
+        assert!(!absent.available());
+    }
+
+    #[test]
+    fn failures_carry_the_last_line_the_program_printed() {
+        sh("exit 0", Duration::from_secs(5)).unwrap();
+        let err = sh(
+            "echo one >&2; echo 'bad input file' >&2; echo >&2; exit 3",
+            Duration::from_secs(5),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "sh could not process the file: bad input file"
+        );
+        let err = sh("exit 4", Duration::from_secs(5)).unwrap_err();
+        assert!(err.to_string().contains("exit status: 4"), "{err}");
+    }
+
+    #[test]
+    fn a_program_over_its_time_limit_is_stopped() {
+        let started = Instant::now();
+        let err = sh("exec sleep 30", Duration::from_millis(300)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            err.to_string()
+                .contains("took longer than 300ms and was stopped"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lots_of_error_output_does_not_block() {
+        let err = sh(
+            "i=0; while [ $i -lt 20000 ]; do echo 'noise noise noise noise' >&2; i=$((i+1)); done; echo last >&2; exit 1",
+            Duration::from_secs(60),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "sh could not process the file: last");
+    }
+
+    #[test]
+    fn paths_never_look_like_options() {
+        assert_eq!(path_arg(Path::new("-x.pdf")), OsString::from("./-x.pdf"));
+        assert_eq!(
+            path_arg(Path::new("/tmp/-x.pdf")),
+            OsString::from("/tmp/-x.pdf")
+        );
+    }
 }

@@ -131,11 +131,13 @@ pub fn ffmpeg_available() -> bool {
 /// on its longer side (never enlarged), taken one second in (the first frame for a video
 /// under two seconds). Metadata is not copied into the picture.
 ///
-/// Fails with [`MediaError::ToolMissing`] when `ffmpeg` is not installed, and with
+/// Fails with [`MediaError::ToolMissing`] when `ffmpeg` is not installed, with
 /// [`MediaError::ToolFailed`] when it cannot decode the video or runs longer than
-/// [`POSTER_TIME_LIMIT`]. `out_jpg` is either the finished picture or untouched.
+/// [`POSTER_TIME_LIMIT`], and as [`probe_video`] does (or with [`MediaError::Damaged`] for a
+/// file that has only sound) before ffmpeg is started. `out_jpg` is either the finished
+/// picture or untouched.
 pub fn poster_frame(path: &Path, out_jpg: &Path, max_px: u32) -> Result<(), MediaError> {
-    let info = probe_video(path)?;
+    let info = with_picture(probe_video(path)?)?;
     let max = max_px.max(16);
     let at = match info.duration_ms {
         Some(ms) if ms >= 2000 => "1",
@@ -177,7 +179,7 @@ pub fn poster_frame(path: &Path, out_jpg: &Path, max_px: u32) -> Result<(), Medi
 /// Fails like [`poster_frame`]; the time limit is 60 s plus four times the video's length
 /// (at most 2 hours), or [`TRANSCODE_TIME_LIMIT`] when the length is unknown.
 pub fn transcode_web(path: &Path, out_mp4: &Path, max_height: u32) -> Result<(), MediaError> {
-    let info = probe_video(path)?;
+    let info = with_picture(probe_video(path)?)?;
     let max = max_height.max(16);
     let limit = match info.duration_ms {
         Some(ms) => Duration::from_millis(ms.saturating_mul(4))
@@ -230,6 +232,14 @@ pub fn transcode_web(path: &Path, out_mp4: &Path, max_height: u32) -> Result<(),
     args.push(file_url(&made));
     FFMPEG.run(&args, limit)?;
     tool::finish(FFMPEG, &made, out_mp4)
+}
+
+/// Refuses a sound-only file before ffmpeg is asked for pictures it cannot make.
+fn with_picture(info: VideoInfo) -> Result<VideoInfo, MediaError> {
+    if info.video_codec.is_none() {
+        return Err(damaged("the file has no picture track, only sound"));
+    }
+    Ok(info)
 }
 
 /// ffmpeg's arguments up to and including the input: no terminal, local files only, the

@@ -267,3 +267,17 @@ fn pdf_preview_renders_the_first_page_or_says_what_is_missing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Nesting deep enough to overflow a recursive parser's stack, which would abort the whole
+/// hub rather than fail one upload.
+#[test]
+fn deeply_nested_pdf_objects_do_not_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = String::from_utf8_lossy(&pdf(1)).into_owned();
+    let deep = format!("/Count 1 /X {}{}", "[".repeat(500_000), "]".repeat(500_000));
+    // Same length before the xref is not kept, so the parser must recover the table too.
+    let bytes = good.replacen("/Count 1", &deep, 1);
+    let path = write(dir.path(), "deep.pdf", bytes.as_bytes());
+    let got = info(&path);
+    assert!(got.pages.is_none_or(|p| p == 1), "{:?}", got.pages);
+}

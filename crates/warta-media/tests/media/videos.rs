@@ -200,6 +200,16 @@ fn probes_mov_rotation_mp3_and_silent_videos() {
     assert_eq!((info.width, info.height), (Some(360), Some(640)));
     assert_eq!(info.audio_codec.as_deref(), Some("mp3"));
 
+    // Sound only (an .m4a renamed .mp4): probed, but no poster or web copy is attempted.
+    let dir = tempfile::tempdir().unwrap();
+    let sound = [ftyp_box(b"M4A "), moov_with(audio_trak(0x40), None)].concat();
+    let sound = write(dir.path(), "sound.mp4", &sound);
+    let info = probe_video(&sound).unwrap();
+    assert_eq!((info.width, info.codecs().as_deref()), (None, Some("aac")));
+    let poster = dir.path().join("p.jpg");
+    let reason = damaged(poster_frame(&sound, &poster, 100).map(|()| info.clone()));
+    assert_eq!(reason, "the file has no picture track, only sound");
+
     let silent = [ftyp_box(b"mp42"), moov_with(video_trak(IDENTITY), None)].concat();
     let info = probe_video_from(std::io::Cursor::new(silent)).unwrap();
     assert_eq!(
