@@ -1,0 +1,2 @@
+//! Media benchmark.
+fn main() {}

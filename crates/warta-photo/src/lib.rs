@@ -1,0 +1,1 @@
+//! Photo renditions for Warta.
