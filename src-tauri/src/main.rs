@@ -1,13 +1,15 @@
 //! The Warta desktop shell: starts the embedded hub on loopback and opens a window on the UI.
 //!
-//! This crate is wiring only. Everything the UI does goes over the hub's HTTP API; the single
-//! command here tells the UI where that API listens.
+//! This crate is wiring only. Everything the UI does goes over the hub's HTTP API; the commands
+//! here tell the UI where that API listens and run batch imports (`imports.rs`), which need the
+//! local disk and so cannot go through the hub.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod imports;
 mod options;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use anyhow::Context as _;
 use tauri::{Manager, RunEvent};
 use warta_hub::{HubConfig, RunningHub};
 
+use crate::imports::{Imports, Session};
 use crate::options::Options;
 
 /// How long the window may wait on in-flight hub requests when it closes.
@@ -58,12 +61,32 @@ fn main() {
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
-        .invoke_handler(tauri::generate_handler![hub_url])
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(tauri::generate_handler![
+            hub_url,
+            imports::set_session,
+            imports::import_folder,
+            imports::resume_import,
+            imports::cancel_import,
+            imports::import_jobs,
+        ])
         .setup(move |app| {
-            match start_hub(app, &options) {
-                Ok(hub) => {
+            app.manage(Session::default());
+            let started = data_dir(app, &options).and_then(|dir| {
+                let hub = start_hub(&dir, &options)?;
+                Ok((dir, hub))
+            });
+            match started {
+                Ok((dir, hub)) => {
                     tracing::info!(url = %hub.base_url(), "embedded hub listening");
                     app.manage(HubAddress(hub.base_url()));
+                    // Without its queue the app still works; only batch imports are refused.
+                    match Imports::open(&dir.join("import.db"), hub.base_url()) {
+                        Ok(imports) => {
+                            app.manage(Arc::new(imports));
+                        }
+                        Err(err) => tracing::error!("the import queue did not open: {err:#}"),
+                    }
                     // Capacity 1 and a single send: this cannot block or fail.
                     let _ = hand_over.try_send(hub);
                     exit_on_signal(app.handle().clone());
@@ -129,7 +152,8 @@ fn exit_on_signal(app: tauri::AppHandle) {
     });
 }
 
-fn start_hub(app: &tauri::App, options: &Options) -> anyhow::Result<RunningHub> {
+/// The hub's data and the import queue live here: `--data DIR`, else the system's app data dir.
+fn data_dir(app: &tauri::App, options: &Options) -> anyhow::Result<PathBuf> {
     let data_dir: PathBuf = match &options.data_dir {
         Some(dir) => dir.clone(),
         None => app
@@ -139,10 +163,14 @@ fn start_hub(app: &tauri::App, options: &Options) -> anyhow::Result<RunningHub> 
     };
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    Ok(data_dir)
+}
+
+fn start_hub(data_dir: &Path, options: &Options) -> anyhow::Result<RunningHub> {
     tracing::info!(data_dir = %data_dir.display(), demo = options.demo, "starting the embedded hub");
     let config = HubConfig {
         demo: options.demo,
-        ..HubConfig::solo(&data_dir)
+        ..HubConfig::solo(data_dir)
     };
     tauri::async_runtime::block_on(warta_hub::start(config, Arc::new(warta_hub::SystemClock)))
         .with_context(|| format!("the hub could not open {}", data_dir.display()))
