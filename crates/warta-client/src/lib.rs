@@ -22,7 +22,7 @@ use warta_api::{
 pub enum ClientError {
     /// The hub answered with a non-2xx status; switch on `error.code`, never on the message.
     #[error("the hub refused the request ({status}): {}", .error.message)]
-    Api { status: u16, error: ApiError },
+    Api { status: u16, error: Box<ApiError> },
     /// The hub could not be reached, or the connection broke.
     #[error("cannot reach the hub: {0}")]
     Network(#[source] reqwest::Error),
@@ -250,7 +250,7 @@ async fn api_error(resp: Response) -> ClientError {
     });
     ClientError::Api {
         status: status.as_u16(),
-        error,
+        error: Box::new(error),
     }
 }
 
