@@ -13,8 +13,8 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio_util::io::ReaderStream;
 use warta_api::{
-    API_PREFIX, ApiError, Attachment, ErrorCode, ItemDetail, LoginRequest, LoginResponse,
-    MediaSettings, PreparedPhoto, User,
+    API_PREFIX, ApiError, Attachment, ErrorCode, ItemContent, ItemDetail, LoginRequest,
+    LoginResponse, MediaSettings, PreparedPhoto, User,
 };
 
 /// Why a request to the hub did not succeed.
@@ -122,6 +122,11 @@ impl HubClient {
     /// `GET /settings/media`: renditions, originals policy and limits of the office.
     pub async fn media_settings(&self) -> ClientResult<MediaSettings> {
         json(send(self.request(Method::GET, "/settings/media")).await?).await
+    }
+
+    /// `POST /items`: a new item at the SOP's first step (reporters).
+    pub async fn create_item(&self, content: &ItemContent) -> ClientResult<ItemDetail> {
+        json(send(self.request(Method::POST, "/items").json(content)).await?).await
     }
 
     /// `GET /items/{id}`.
