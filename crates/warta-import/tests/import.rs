@@ -300,6 +300,13 @@ async fn get_bytes(url: &str) -> Vec<u8> {
 
 // ---------------------------------------------------------------- tests
 
+/// The desktop shell spawns `run` on its async runtime, which needs a `Send` future.
+#[allow(dead_code)]
+fn run_is_send(q: &ImportQueue, c: &HubClient, e: &dyn ImportEvents, cancel: &AtomicBool) {
+    fn send<T: Send>(_: T) {}
+    send(warta_import::run(q, 1, c, e, cancel, RunOptions::default()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_is_attached_once_and_a_second_import_skips_everything() {
     let o = office().await;
