@@ -23,8 +23,8 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// Runs (or resumes) job `job_id`, uploading as the user `client` is signed in as.
 ///
-/// Pending files are done; a job that ended `failed` retries its failed files, one that was
-/// `cancelled` or killed carries on; a `done` job only reports `Finished`. Setting `cancel`
+/// Pending files are done and failed ones tried again, so a job that ended `failed` or
+/// `cancelled`, or was killed, carries on; a `done` job only reports `Finished`. Setting `cancel`
 /// stops the job between files: the files in hand are finished, the rest stay pending, and
 /// the job ends `cancelled`. The job ends `failed` when a file failed or the hub cannot be
 /// used (then the error is returned too, after `Finished`).
@@ -41,9 +41,8 @@ pub async fn run(
         events.emit(ImportEvent::Finished(job.clone()));
         return Ok(job);
     }
-    if job.state == ImportState::Failed {
-        queue.retry_failed(job_id)?;
-    }
+    // Another run is another try for files that failed (a card reader hiccup, a hub error).
+    queue.retry_failed(job_id)?;
     queue.set_state(job_id, ImportState::Running)?;
 
     let prepared = match prepare(client, job.item_id, &options).await {
