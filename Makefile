@@ -11,7 +11,8 @@ export PATH := $(CARGO_BIN):$(PATH)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
-	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential
+	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential \
+	cmake nasm poppler-utils ffmpeg
 
 APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev

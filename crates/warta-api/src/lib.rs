@@ -632,7 +632,7 @@ pub enum ImportEvent {
         #[ts(type = "number")]
         job_id: i64,
         path: String,
-        attachment: Attachment,
+        attachment: Box<Attachment>,
     },
     /// One file was skipped (already attached, or not a photo/document/video).
     FileSkipped {

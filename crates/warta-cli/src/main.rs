@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod import;
+mod media;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use warta_api::Role;
@@ -53,6 +56,19 @@ enum Command {
     },
     /// Render Markdown (a file, or standard input with `-` or nothing) to the sanitised HTML publishing uses.
     Render { file: Option<PathBuf> },
+    /// Import a folder or memory card into an item through a hub; resumable.
+    Import(import::ImportArgs),
+    /// Make web renditions and thumbnails of media files.
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Write the web rendition and thumbnail of each file to --out; one line per file.
+    Process(media::ProcessArgs),
 }
 
 #[derive(Subcommand)]
@@ -209,6 +225,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Media {
+            command: MediaCommand::Process(args),
+        } => media::process(args),
+        Command::Import(args) => import::run(args),
         Command::Render { file } => {
             let mut md = String::new();
             match file {

@@ -144,3 +144,39 @@ fn render_prints_the_sanitised_html_publishing_uses() {
     assert!(!html.contains("onerror"), "{html}");
     assert!(!html.contains("href=\"javascript"), "{html}");
 }
+
+#[test]
+fn media_process_writes_renditions_and_reports_each_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(2000, 1500, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let photo = dir.path().join("foto.jpg");
+    img.save(&photo).unwrap();
+    let empty = dir.path().join("kosong.jpg");
+    std::fs::write(&empty, b"").unwrap();
+    let out = dir.path().join("out");
+    let o = warta(
+        &[
+            "media",
+            "process",
+            photo.to_str().unwrap(),
+            empty.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "one file failed: {all}");
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{all}");
+    assert!(lines[0].contains("foto.jpg: web 1600x1200"), "{all}");
+    assert!(lines[0].contains("thumbnail 320x240"), "{all}");
+    assert!(lines[1].contains("kosong.jpg: error:"), "{all}");
+    let web = image::open(out.join("foto.jpg.web.jpg")).unwrap();
+    assert_eq!((web.width(), web.height()), (1600, 1200));
+    let thumb = image::open(out.join("foto.jpg.thumb.jpg")).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (320, 240));
+}

@@ -5,7 +5,10 @@ use rusqlite::Connection;
 use std::path::Path;
 
 /// Migrations in order; `PRAGMA user_version` records how many were applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_media.sql"),
+];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.
 pub fn open(path: &Path) -> anyhow::Result<Connection> {

@@ -30,6 +30,8 @@ pub enum HubError {
     TooLarge { limit: u64 },
     #[error("this type of file is not accepted: {0}")]
     RefusedType(String),
+    #[error("{0}")]
+    MissingBlob(String),
     #[error("set-up was already done; sign in instead")]
     AlreadySetUp,
     #[error("internal error: {0:#}")]
@@ -63,6 +65,7 @@ impl HubError {
             HubError::TooLarge { .. } => ErrorCode::TooLarge,
             HubError::RefusedType(_) => ErrorCode::RefusedType,
             HubError::AlreadySetUp => ErrorCode::AlreadySetUp,
+            HubError::MissingBlob(_) => ErrorCode::MissingBlob,
             HubError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -78,6 +81,7 @@ impl HubError {
             | HubError::AlreadySetUp => 409,
             HubError::Locked { .. } => 423,
             HubError::Validation { .. } => 400,
+            HubError::MissingBlob(_) => 409,
             HubError::TooLarge { .. } => 413,
             HubError::RefusedType(_) => 415,
             HubError::Internal(_) => 500,

@@ -17,6 +17,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 use warta_api as api;
 
+use crate::attachments::Variant;
 use crate::error::{HubError, HubResult};
 use crate::office::{Caller, Office};
 
@@ -81,8 +82,20 @@ pub fn router(office: Arc<Office>) -> Router {
         .route("/items/{id}/lock", axum::routing::delete(release_lock))
         .route("/items/{id}/comments", post(add_comment))
         .route("/items/{id}/attachments", post(upload))
+        .route("/items/{id}/attachments/prepared", post(prepared_photo))
         .route("/attachments/{id}/content", get(download))
-        .route("/attachments/{id}/signed/{sig}", get(download_signed))
+        .route(
+            "/attachments/{id}/signed/{variant}/{sig}",
+            get(download_signed),
+        )
+        .route(
+            "/blobs/{sha}",
+            axum::routing::head(blob_exists).put(put_blob),
+        )
+        .route(
+            "/settings/media",
+            get(media_settings).put(set_media_settings),
+        )
         .route("/items/{id}/revisions", get(revisions))
         .route("/items/{id}/revisions/{version}", get(revision))
         .route("/items/{id}/diff", get(diff))
@@ -266,16 +279,15 @@ async fn upload(
     body: Body,
 ) -> HubResult<(StatusCode, Json<api::Attachment>)> {
     let filename = warta_media::validate_filename(&q.filename).map_err(crate::media_error)?;
-    let limit = o.config().max_attachment_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    {
+    let limit = {
         let (o, c) = (o.clone(), c.clone());
-        blocking(move || o.check_can_attach(&c, id)).await?;
-    }
-    if declared.is_some_and(|n| n > limit) {
+        blocking(move || {
+            o.check_can_attach(&c, id)?;
+            Ok(o.media_settings()?.max_attachment_bytes)
+        })
+        .await?
+    };
+    if declared_length(&headers).is_some_and(|n| n > limit) {
         return Err(HubError::TooLarge { limit });
     }
     let reader =
@@ -290,17 +302,114 @@ async fn upload(
         .map(|a| (StatusCode::CREATED, Json(a)))
 }
 
-async fn download(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<Response> {
-    let file = blocking(move || o.attachment_file(&c, id)).await?;
+#[derive(Deserialize)]
+struct VariantQuery {
+    #[serde(default)]
+    variant: String,
+}
+
+async fn download(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<VariantQuery>,
+) -> HubResult<Response> {
+    let variant = Variant::parse(&q.variant)?;
+    let file = blocking(move || o.attachment_file(&c, id, variant)).await?;
     serve_file(file).await
 }
 
 async fn download_signed(
     State(o): Hub,
-    Path((id, sig)): Path<(i64, String)>,
+    Path((id, variant, sig)): Path<(i64, String, String)>,
 ) -> HubResult<Response> {
-    let file = blocking(move || o.signed_attachment_file(id, &sig)).await?;
+    let variant = Variant::parse(&variant).map_err(|_| HubError::NotFound("attachment"))?;
+    let file = blocking(move || o.signed_attachment_file(id, variant, &sig)).await?;
     serve_file(file).await
+}
+
+async fn prepared_photo(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(p): Json<api::PreparedPhoto>,
+) -> HubResult<(StatusCode, Json<api::Attachment>)> {
+    blocking(move || o.record_prepared_photo(&c, id, p))
+        .await
+        .map(|a| (StatusCode::CREATED, Json(a)))
+}
+
+async fn blob_exists(State(o): Hub, c: Caller, Path(sha): Path<String>) -> HubResult<StatusCode> {
+    let exists = blocking(move || o.blob_exists(&c, &sha)).await?;
+    Ok(if exists {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
+}
+
+/// A blob named by its SHA-256, streamed to disk and checked against its name.
+async fn put_blob(
+    State(o): Hub,
+    c: Caller,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> HubResult<StatusCode> {
+    if sha.len() != 64
+        || !sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(HubError::validation(
+            "sha256",
+            "name blobs by their SHA-256 in lower-case hex",
+        ));
+    }
+    let limit = {
+        let o = o.clone();
+        blocking(move || {
+            o.check_can_upload_blob(&c)?;
+            Ok(o.media_settings()?.max_attachment_bytes)
+        })
+        .await?
+    };
+    if declared_length(&headers).is_some_and(|n| n > limit) {
+        return Err(HubError::TooLarge { limit });
+    }
+    if o.blobs().exists(&sha) {
+        return Ok(StatusCode::OK);
+    }
+    let reader =
+        tokio_util::io::StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
+    let stored = o
+        .blobs()
+        .put_stream(reader, limit)
+        .await
+        .map_err(crate::media_error)?;
+    blocking(move || o.accept_blob(&sha, &stored)).await?;
+    Ok(StatusCode::CREATED)
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+async fn media_settings(State(o): Hub, _c: Caller) -> HubResult<Json<api::MediaSettings>> {
+    blocking(move || o.media_settings()).await.map(Json)
+}
+
+async fn set_media_settings(
+    State(o): Hub,
+    c: Caller,
+    Json(s): Json<api::MediaSettings>,
+) -> HubResult<Json<api::MediaSettings>> {
+    blocking(move || o.set_media_settings(&c, s))
+        .await
+        .map(Json)
 }
 
 async fn serve_file(

@@ -5,6 +5,7 @@
 //! code path. The CLI calls [`Office`] directly for administration.
 #![forbid(unsafe_code)]
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -13,6 +14,7 @@ mod demo;
 mod diff;
 pub mod error;
 pub mod http;
+pub mod media;
 pub mod office;
 pub mod publish;
 
@@ -20,6 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use attachments::Variant;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::DEMO_PASSWORD;
 pub use error::{HubError, HubResult};
@@ -111,7 +114,7 @@ pub(crate) fn media_error(e: warta_media::MediaError) -> HubError {
     use warta_media::MediaError as M;
     match e {
         M::TooLarge { limit } => HubError::TooLarge { limit },
-        M::RefusedType { .. } => HubError::RefusedType(e.to_string()),
+        M::RefusedType { .. } | M::Damaged { .. } => HubError::RefusedType(e.to_string()),
         M::BadFilename { .. } => HubError::validation("filename", e.to_string()),
         other => HubError::Internal(anyhow::Error::new(other)),
     }

@@ -18,7 +18,7 @@ use crate::audit::{self, Actor};
 use crate::auth;
 use crate::clock::Clock;
 use crate::error::{HubError, HubResult};
-use crate::publish::{PublishTarget, PublishedPage, SiteAttachment, StaticSite};
+use crate::publish::{PublishTarget, PublishedPage, StaticSite};
 
 /// How long a session token stays valid.
 const SESSION_HOURS: i64 = 12;
@@ -38,14 +38,14 @@ impl Caller {
         self.roles.contains(&role)
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor {
             id: Some(self.id),
             name: self.username.clone(),
         }
     }
 
-    fn require(&self, role: Role, what: &str) -> HubResult<()> {
+    pub(crate) fn require(&self, role: Role, what: &str) -> HubResult<()> {
         if self.has(role) {
             Ok(())
         } else {
@@ -59,10 +59,10 @@ impl Caller {
 
 /// One row of `items`.
 #[derive(Debug, Clone)]
-struct ItemRow {
-    id: i64,
+pub(crate) struct ItemRow {
+    pub(crate) id: i64,
     sop: String,
-    content: api::ItemContent,
+    pub(crate) content: api::ItemContent,
     author_id: i64,
     version: i64,
     step: String,
@@ -138,14 +138,14 @@ fn roles_string(roles: &[Role]) -> String {
 pub struct Office {
     conn: Mutex<Connection>,
     clock: Arc<dyn Clock>,
-    config: HubConfig,
-    blobs: warta_media::BlobStore,
+    pub(crate) config: HubConfig,
+    pub(crate) blobs: warta_media::BlobStore,
     sops: Vec<Definition>,
     holidays: RwLock<Holidays>,
     site: StaticSite,
-    site_base: RwLock<String>,
+    pub(crate) site_base: RwLock<String>,
     /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
-    url_key: [u8; 32],
+    pub(crate) url_key: [u8; 32],
 }
 
 impl Office {
@@ -539,7 +539,7 @@ impl Office {
     // ---------------------------------------------------------------- refusals
 
     /// Records a refused request in the audit log, then returns the refusal.
-    fn refuse_unless<T>(
+    pub(crate) fn refuse_unless<T>(
         &self,
         caller: &Caller,
         item_id: Option<i64>,
@@ -571,7 +571,7 @@ impl Office {
 
     // ---------------------------------------------------------------- items: reading
 
-    fn load_item(conn: &Connection, id: i64) -> HubResult<ItemRow> {
+    pub(crate) fn load_item(conn: &Connection, id: i64) -> HubResult<ItemRow> {
         conn.query_row(
             &format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"),
             [id],
@@ -589,7 +589,7 @@ impl Office {
                 .any(|r| caller.has(*r))
     }
 
-    fn check_view(caller: &Caller, item: &ItemRow) -> HubResult<()> {
+    pub(crate) fn check_view(caller: &Caller, item: &ItemRow) -> HubResult<()> {
         if Self::can_view(caller, item) {
             Ok(())
         } else {
@@ -607,7 +607,7 @@ impl Office {
     }
 
     /// Whether `caller` may change the item's content (and attachments) now.
-    fn check_edit(conn: &Connection, caller: &Caller, item: &ItemRow) -> HubResult<()> {
+    pub(crate) fn check_edit(conn: &Connection, caller: &Caller, item: &ItemRow) -> HubResult<()> {
         match item.step.as_str() {
             "collect" => {
                 caller.require(Role::Reporter, "editing a draft")?;
@@ -777,7 +777,7 @@ impl Office {
             version: item.version,
             state: self.step_state(def, item, now),
             lock: Self::lock_info(conn, item)?,
-            attachments: self.attachments(conn, item.id)?,
+            attachments: self.attachments(conn, item.id, Some(caller))?,
             comments: Self::comments(conn, item.id)?,
             step_times: self.step_times(conn, def, item.id, now)?,
             actions,
@@ -788,30 +788,6 @@ impl Office {
             published_url: item.published_url.clone(),
             outcome_note: item.outcome_note.clone(),
         })
-    }
-
-    fn attachments(&self, conn: &Connection, item_id: i64) -> HubResult<Vec<api::Attachment>> {
-        let mut stmt = conn.prepare(
-            "SELECT a.id, a.filename, a.mime, a.kind, a.size, a.sha256, u.display_name, a.uploaded_at
-             FROM attachments a JOIN users u ON u.id = a.uploaded_by WHERE a.item_id = ?1 ORDER BY a.id",
-        )?;
-        let v = stmt
-            .query_map([item_id], |r| {
-                let id: i64 = r.get(0)?;
-                Ok(api::Attachment {
-                    url: self.attachment_url(id),
-                    id,
-                    filename: r.get(1)?,
-                    mime: r.get(2)?,
-                    kind: r.get(3)?,
-                    size: r.get(4)?,
-                    sha256: r.get(5)?,
-                    uploaded_by: r.get(6)?,
-                    uploaded_at: r.get(7)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(v)
     }
 
     fn comments(conn: &Connection, item_id: i64) -> HubResult<Vec<api::Comment>> {
@@ -1373,171 +1349,6 @@ impl Office {
         })
     }
 
-    // ---------------------------------------------------------------- attachments
-
-    /// Checked before an upload's bytes are read.
-    pub fn check_can_attach(&self, caller: &Caller, id: i64) -> HubResult<()> {
-        let result = (|| {
-            let conn = self.db();
-            let item = Self::load_item(&conn, id)?;
-            Self::check_view(caller, &item)?;
-            Self::check_edit(&conn, caller, &item)
-        })();
-        self.refuse_unless(caller, Some(id), "item.attach", result)
-    }
-
-    /// Records a stored blob as an attachment after its type was detected from the bytes.
-    pub fn record_attachment(
-        &self,
-        caller: &Caller,
-        id: i64,
-        filename: &str,
-        blob: &warta_media::StoredBlob,
-    ) -> HubResult<api::Attachment> {
-        let path = self.blob_path(&blob.sha256)?;
-        let detected = match warta_media::detect_file(&path, filename) {
-            Ok(d) => d,
-            Err(e) => {
-                self.forget_blob_if_unused(&blob.sha256);
-                let now = self.now();
-                let conn = self.db();
-                audit::append(
-                    &conn,
-                    now,
-                    &caller.actor(),
-                    "refused",
-                    Some(id),
-                    json!({ "request": "item.attach", "filename": filename, "reason": e.to_string() }),
-                )?;
-                return Err(crate::media_error(e));
-            }
-        };
-        let now = self.now();
-        let mut conn = self.db();
-        let tx = conn.transaction()?;
-        let item = Self::load_item(&tx, id)?;
-        Self::check_edit(&tx, caller, &item)?;
-        tx.execute(
-            "INSERT INTO attachments (item_id, filename, mime, kind, size, sha256, uploaded_by, uploaded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id,
-                filename,
-                detected.mime,
-                detected.kind.as_str(),
-                blob.size as i64,
-                blob.sha256,
-                caller.id,
-                now
-            ],
-        )?;
-        let aid = tx.last_insert_rowid();
-        tx.execute(
-            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
-            params![id, now],
-        )?;
-        audit::append(
-            &tx,
-            now,
-            &caller.actor(),
-            "item.attached",
-            Some(id),
-            json!({ "attachment_id": aid, "filename": filename, "sha256": blob.sha256,
-                    "mime": detected.mime, "size": blob.size }),
-        )?;
-        tx.commit()?;
-        Ok(api::Attachment {
-            url: self.attachment_url(aid),
-            id: aid,
-            filename: filename.to_string(),
-            mime: detected.mime,
-            kind: detected.kind.as_str().to_string(),
-            size: blob.size as i64,
-            sha256: blob.sha256.clone(),
-            uploaded_by: caller.display_name.clone(),
-            uploaded_at: now,
-        })
-    }
-
-    /// Signature that lets an attachment be fetched without a bearer token, for as long as
-    /// this hub process runs (the key is random per start).
-    pub fn attachment_sig(&self, attachment_id: i64) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(self.url_key);
-        h.update(attachment_id.to_be_bytes());
-        hex::encode(h.finalize())
-    }
-
-    fn attachment_url(&self, attachment_id: i64) -> String {
-        format!(
-            "{}/api/v1/attachments/{attachment_id}/signed/{}",
-            self.site_base.read().expect("site base"),
-            self.attachment_sig(attachment_id)
-        )
-    }
-
-    /// The file of an attachment reached through its signed URL.
-    pub fn signed_attachment_file(
-        &self,
-        attachment_id: i64,
-        sig: &str,
-    ) -> HubResult<(PathBuf, String, String)> {
-        if sig.len() != 64 || sig != self.attachment_sig(attachment_id) {
-            return Err(HubError::NotFound("attachment"));
-        }
-        let conn = self.db();
-        let (sha, mime, name): (String, String, String) = conn
-            .query_row(
-                "SELECT sha256, mime, filename FROM attachments WHERE id = ?1",
-                [attachment_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?
-            .ok_or(HubError::NotFound("attachment"))?;
-        Ok((self.blob_path(&sha)?, mime, name))
-    }
-
-    fn blob_path(&self, sha: &str) -> HubResult<PathBuf> {
-        self.blobs.path_of(sha).ok_or_else(|| {
-            HubError::Internal(anyhow::anyhow!("stored digest {sha:?} is not a SHA-256"))
-        })
-    }
-
-    fn forget_blob_if_unused(&self, sha: &str) {
-        let used: bool = self
-            .db()
-            .query_row(
-                "SELECT count(*) > 0 FROM attachments WHERE sha256 = ?1",
-                [sha],
-                |r| r.get(0),
-            )
-            .unwrap_or(true);
-        if !used && let Some(p) = self.blobs.path_of(sha) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-
-    /// The stored file of an attachment: (path, mime, filename).
-    pub fn attachment_file(
-        &self,
-        caller: &Caller,
-        attachment_id: i64,
-    ) -> HubResult<(PathBuf, String, String)> {
-        let conn = self.db();
-        let (item_id, sha, mime, name): (i64, String, String, String) = conn
-            .query_row(
-                "SELECT item_id, sha256, mime, filename FROM attachments WHERE id = ?1",
-                [attachment_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?
-            .ok_or(HubError::NotFound("attachment"))?;
-        let item = Self::load_item(&conn, item_id)?;
-        Self::check_view(caller, &item)?;
-        Ok((self.blob_path(&sha)?, mime, name))
-    }
-
     // ---------------------------------------------------------------- revisions, timeline
 
     pub fn revisions(&self, caller: &Caller, id: i64) -> HubResult<Vec<api::RevisionSummary>> {
@@ -1653,17 +1464,7 @@ impl Office {
         item: &ItemRow,
         preview: bool,
     ) -> HubResult<PublishedPage> {
-        let attachments = self
-            .attachments(conn, item.id)?
-            .into_iter()
-            .map(|a| {
-                Ok(SiteAttachment {
-                    preview_href: preview.then(|| a.url.clone()),
-                    path: self.blob_path(&a.sha256)?,
-                    meta: a,
-                })
-            })
-            .collect::<HubResult<_>>()?;
+        let attachments = self.site_attachments(conn, item.id, preview)?;
         Ok(PublishedPage {
             item_id: item.id,
             title: item.content.title.clone(),

@@ -12,11 +12,14 @@ use warta_api::Attachment;
 /// Title of the embedded site.
 pub const SITE_TITLE: &str = "Warta";
 
-/// An attachment of a page: its metadata and where its bytes are.
+/// An attachment of a page: its metadata and the file the page shows (a photo's web
+/// rendition, otherwise the file itself).
 #[derive(Debug, Clone)]
 pub struct SiteAttachment {
     pub meta: Attachment,
     pub path: PathBuf,
+    pub sha256: String,
+    pub mime: String,
     /// For the review preview, which cannot send credentials: a signed hub URL of the bytes.
     pub preview_href: Option<String>,
 }
@@ -160,7 +163,7 @@ impl StaticSite {
             let href = if preview {
                 a.preview_href.clone().unwrap_or_else(|| "#".into())
             } else {
-                format!("../media/{}.{}", a.meta.sha256, extension_for(&a.meta.mime))
+                format!("../media/{}.{}", a.sha256, extension_for(&a.mime))
             };
             hrefs.push(href);
         }
@@ -172,7 +175,7 @@ impl StaticSite {
                 href,
                 filename: &a.meta.filename,
                 kind: &a.meta.kind,
-                mime: &a.meta.mime,
+                mime: &a.mime,
             })
             .collect();
         let when = display_time(page.published_at.unwrap_or(now));
@@ -233,11 +236,10 @@ impl PublishTarget for StaticSite {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let published_at = page.published_at.unwrap_or_else(Utc::now);
         for a in &page.attachments {
-            let dest = self.root.join("media").join(format!(
-                "{}.{}",
-                a.meta.sha256,
-                extension_for(&a.meta.mime)
-            ));
+            let dest =
+                self.root
+                    .join("media")
+                    .join(format!("{}.{}", a.sha256, extension_for(&a.mime)));
             if !dest.exists() {
                 let tmp = dest.with_extension("part");
                 std::fs::copy(&a.path, &tmp)

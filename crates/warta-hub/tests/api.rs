@@ -137,15 +137,14 @@ fn content(title: &str) -> Value {
            "category": "Berita", "tags": ["a", "b"], "unit": "Bidang IKP"})
 }
 
-/// A tiny valid PNG (1x1), built with the `image` crate's encoder rules by hand.
+/// A small valid PNG photo.
 fn png_bytes() -> Vec<u8> {
-    // 1x1 RGBA PNG.
-    hex::decode(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000\
-         1f15c4890000000d49444154789c6360f8cfc0f01f0005fe02fe0d\
-         ef46b80000000049454e44ae426082",
-    )
-    .unwrap()
+    let img = image::RgbImage::from_fn(400, 300, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 impl Session<'_> {
@@ -304,7 +303,11 @@ async fn the_whole_sop_a_path_ends_on_the_local_site() {
         "the preview shows the photo: {preview}"
     );
     let r = t.http.get(signed).send().await.unwrap();
-    assert_eq!(r.bytes().await.unwrap().as_ref(), png_bytes().as_slice());
+    assert_eq!(
+        r.headers()["content-type"],
+        "image/jpeg",
+        "the web rendition"
+    );
     let forged = format!("{}0", &signed[..signed.len() - 1]);
     assert_eq!(
         t.http.get(&forged).send().await.unwrap().status(),
@@ -327,19 +330,25 @@ async fn the_whole_sop_a_path_ends_on_the_local_site() {
     assert!(html.contains("Banjir di Samarinda"));
     assert!(html.contains("Paragraf yang disunting editor."));
     assert!(!html.contains("<script"));
-    // The photo is published beside the page, named by its content hash.
-    let sha = att["sha256"].as_str().unwrap();
-    assert!(html.contains(&format!("../media/{sha}.png")), "{html}");
+    // The photo is published beside the page as its web rendition, named by its content hash.
+    let media_href = html
+        .split("../media/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page links its photo")
+        .to_string();
+    assert!(media_href.ends_with(".jpg"), "{media_href}");
     let media = t
         .http
-        .get(t.url(&format!("/site/media/{sha}.png")))
+        .get(t.url(&format!("/site/media/{media_href}")))
         .send()
         .await
+        .unwrap()
+        .bytes()
+        .await
         .unwrap();
-    assert_eq!(
-        media.bytes().await.unwrap().as_ref(),
-        png_bytes().as_slice()
-    );
+    assert!(media.starts_with(&[0xFF, 0xD8]), "a JPEG rendition");
+    assert_eq!(warta_hub::media::metadata_in(&media), None);
     let index = t
         .http
         .get(t.url("/site/"))
@@ -794,18 +803,33 @@ async fn bad_attachments_get_clear_errors_and_leave_nothing_behind() {
         rina.item(id).await["attachments"].as_array().unwrap().len(),
         2
     );
-    assert_eq!(walk_files(&t.dir.path().join("blobs")).len(), 1);
-    // And can be read back by a signed-in user.
+    assert_eq!(
+        walk_files(&t.dir.path().join("blobs")).len(),
+        3,
+        "one original, one web rendition, one thumbnail"
+    );
+    // The reporter reads the rendition back; the original is for editors and above.
     let att = &rina.item(id).await["attachments"][0];
-    let r = t
-        .http
-        .get(t.url(&format!("/api/v1/attachments/{}/content", att["id"])))
-        .bearer_auth(&rina.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.headers()["content-type"], "image/png");
-    assert_eq!(r.bytes().await.unwrap().as_ref(), png_bytes().as_slice());
+    let get = |variant: &str| {
+        t.http
+            .get(t.url(&format!(
+                "/api/v1/attachments/{}/content?variant={variant}",
+                att["id"]
+            )))
+            .bearer_auth(&rina.token)
+            .send()
+    };
+    let r = get("display").await.unwrap();
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        get("original").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get("bogus").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert!(att["original_url"].is_null());
 }
 
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -1142,4 +1166,356 @@ async fn admins_check_sop_definitions_before_adopting_them() {
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["sop-a", "sop-b", "sop-c", "sop-d"]);
+}
+
+// ------------------------------------------------------------------ media ingest
+
+/// A natural-ish photo: gradients and a seeded pattern, JPEG-encoded.
+fn photo_jpeg(w: u32, h: u32, seed: u32, quality: u8) -> Vec<u8> {
+    // Big blocks whose layout depends on the seed dominate what a perceptual hash sees.
+    let (bw, bh) = (w / (3 + seed % 5), h / (2 + seed % 3));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let block = ((x / bw) * 7 + (y / bh) * 3 + seed) % 4;
+        let base = [30u8, 90, 160, 230][block as usize];
+        // A smooth ramp on top, so neighbouring cells never tie.
+        let ramp = (x * 40 / w + y * 20 / h) as u8;
+        image::Rgb([base.saturating_add(ramp), base, 255 - base])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+/// Inserts EXIF (orientation + a GPS IFD), XMP and a comment right after SOI.
+fn with_metadata(jpeg: &[u8]) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    // IFD0: 2 entries.
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&0x8825u16.to_le_bytes()); // GPS IFD pointer
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&38u32.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    // GPS IFD at 38: GPSLatitudeRef = "S".
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0001u16.to_le_bytes());
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&2u32.to_le_bytes());
+    tiff.extend_from_slice(b"S\0\0\0");
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    let seg = |marker: u8, body: &[u8], out: &mut Vec<u8>| {
+        out.extend_from_slice(&[0xFF, marker]);
+        out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(body);
+    };
+    let mut out = vec![0xFF, 0xD8];
+    let mut exif = b"Exif\0\0".to_vec();
+    exif.extend_from_slice(&tiff);
+    seg(0xE1, &exif, &mut out);
+    seg(
+        0xE1,
+        b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>GPSLatitude 0,30S</x:xmpmeta>",
+        &mut out,
+    );
+    seg(0xFE, b"camera serial 1234567", &mut out);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory(bytes).unwrap();
+    (img.width(), img.height())
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header declares 50000 x 50000 pixels (and nothing else).
+fn png_bomb() -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    out
+}
+
+async fn fetch(t: &TestHub, url: &str) -> Vec<u8> {
+    let r = t.http.get(url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{url}");
+    r.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn photos_are_made_safe_and_light_and_originals_are_for_editors() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+    let id = rina.create("Foto lapangan").await;
+    let original = with_metadata(&photo_jpeg(2400, 1800, 1, 92));
+    let (s, att) = rina.upload(id, "IMG_0001.JPG", original.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{att}");
+    assert_eq!(att["kind"], "photo");
+    assert_eq!(
+        (att["width"].as_u64(), att["height"].as_u64()),
+        (Some(1600), Some(1200))
+    );
+    assert!(
+        att["original_url"].is_null(),
+        "reporters do not get originals"
+    );
+
+    let web = fetch(&t, att["url"].as_str().unwrap()).await;
+    assert_eq!(jpeg_size(&web), (1600, 1200));
+    let thumb = fetch(&t, att["thumb_url"].as_str().unwrap()).await;
+    assert_eq!(jpeg_size(&thumb), (320, 240));
+    for (name, bytes) in [("web", &web), ("thumb", &thumb)] {
+        assert_eq!(warta_hub::media::metadata_in(bytes), None, "{name}");
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("xmpmeta") && !text.contains("serial"),
+            "{name} leaks metadata"
+        );
+    }
+    // Editors see the untouched original.
+    let d = eko.item(id).await;
+    let orig_url = d["attachments"][0]["original_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(fetch(&t, &orig_url).await, original);
+}
+
+#[tokio::test]
+async fn near_duplicate_photos_are_flagged() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let first = rina.create("Pertama").await;
+    let second = rina.create("Kedua").await;
+    let (_, a) = rina
+        .upload(first, "a.jpg", photo_jpeg(1200, 900, 5, 90))
+        .await;
+    assert!(a["similar_to"].is_null());
+    // The same scene, smaller and more compressed, in another item.
+    let (_, b) = rina
+        .upload(second, "a-kecil.jpg", photo_jpeg(800, 600, 5, 55))
+        .await;
+    assert_eq!(b["similar_to"]["item_id"], first, "{b}");
+    assert_eq!(b["similar_to"]["filename"], "a.jpg");
+    // A different photo is not flagged.
+    let (_, c) = rina
+        .upload(second, "lain.jpg", photo_jpeg(1200, 900, 77, 90))
+        .await;
+    assert!(c["similar_to"].is_null(), "{c}");
+}
+
+#[tokio::test]
+async fn unusable_photos_are_refused_and_leave_nothing_behind() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let id = rina.create("Rusak").await;
+    let good = photo_jpeg(640, 480, 3, 85);
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.resize(2048, 0);
+    for (name, bytes) in [
+        ("kosong.jpg", Vec::new()),
+        ("terpotong.jpg", good[..good.len() / 3].to_vec()),
+        ("bom.png", png_bomb()),
+        ("program.jpg", elf),
+    ] {
+        let (s, e) = rina.upload(id, name, bytes).await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{name}: {e}");
+        assert_eq!(e["code"], "refused_type", "{name}");
+        assert!(
+            e["message"].as_str().unwrap().len() > 20,
+            "{name}: a clear message: {e}"
+        );
+    }
+    let (_, e) = rina.upload(id, "bom.png", png_bomb()).await;
+    assert!(e["message"].as_str().unwrap().contains("50000"), "{e}");
+    assert!(
+        rina.item(id).await["attachments"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let left = walk_files(&t.dir.path().join("blobs"));
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn an_office_that_keeps_no_originals_stores_only_renditions() {
+    let t = TestHub::start().await;
+    let admin = t.login("admin").await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+    let mut s = admin.ok(Method::GET, "/api/v1/settings/media", None).await;
+    assert_eq!(s["keep_originals"], true);
+    s["keep_originals"] = json!(false);
+    s["web_max"] = json!(1024);
+    admin
+        .ok(Method::PUT, "/api/v1/settings/media", Some(s.clone()))
+        .await;
+    let id = rina.create("Tanpa asli").await;
+    let (_, att) = rina
+        .upload(id, "x.jpg", photo_jpeg(2000, 1000, 9, 90))
+        .await;
+    assert_eq!(att["width"], 1024);
+    assert!(eko.item(id).await["attachments"][0]["original_url"].is_null());
+    assert_eq!(
+        walk_files(&t.dir.path().join("blobs")).len(),
+        2,
+        "web and thumbnail only"
+    );
+
+    // Settings are the admin's, and bad values are refused with the field named.
+    let (st, _) = rina
+        .req(Method::PUT, "/api/v1/settings/media", Some(s.clone()))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    s["web_max"] = json!(10);
+    let (st, e) = admin
+        .req(Method::PUT, "/api/v1/settings/media", Some(s))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(e["field"], "web_max");
+    assert_eq!(
+        admin.ok(Method::GET, "/api/v1/settings/media", None).await["web_max"],
+        1024
+    );
+}
+
+#[tokio::test]
+async fn renditions_made_on_the_laptop_are_checked_then_attached() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let eko = t.login("eko").await;
+    let id = rina.create("Dari laptop").await;
+    let original = with_metadata(&photo_jpeg(3000, 2000, 11, 90));
+    let r = warta_photo::process(&original, &warta_photo::PhotoConfig::default()).unwrap();
+    let sha = |b: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    };
+    let put = |bytes: Vec<u8>, name: String| {
+        t.http
+            .put(t.url(&format!("/api/v1/blobs/{name}")))
+            .bearer_auth(&rina.token)
+            .body(bytes)
+            .send()
+    };
+    let head = |name: String| {
+        t.http
+            .head(t.url(&format!("/api/v1/blobs/{name}")))
+            .bearer_auth(&rina.token)
+            .send()
+    };
+    let (web_sha, thumb_sha) = (sha(&r.web.bytes), sha(&r.thumb.bytes));
+    assert_eq!(
+        head(web_sha.clone()).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        put(r.web.bytes.clone(), web_sha.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        head(web_sha.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Bytes that do not hash to their name are discarded.
+    let wrong = put(b"not the thumbnail".to_vec(), thumb_sha.clone())
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        head(thumb_sha.clone()).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let prepared = json!({
+        "filename": "IMG_2000.JPG", "original_sha256": sha(&original), "original_size": original.len(),
+        "original_sent": false, "web_sha256": web_sha, "thumb_sha256": thumb_sha,
+        "phash": format!("{:016x}", r.phash),
+    });
+    let path = format!("/api/v1/items/{id}/attachments/prepared");
+    let (s, e) = rina.req(Method::POST, &path, Some(prepared.clone())).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["code"], "missing_blob");
+    assert_eq!(
+        put(r.thumb.bytes.clone(), thumb_sha.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    let (s, att) = rina.req(Method::POST, &path, Some(prepared)).await;
+    assert_eq!(s, StatusCode::CREATED, "{att}");
+    assert_eq!(att["sha256"], sha(&original));
+    assert_eq!(
+        (att["width"].as_u64(), att["height"].as_u64()),
+        (Some(1600), Some(1067))
+    );
+    assert!(
+        eko.item(id).await["attachments"][0]["original_url"].is_null(),
+        "never sent"
+    );
+
+    // A "rendition" that still carries EXIF/GPS is refused and removed.
+    let dirty = with_metadata(&r.thumb.bytes);
+    let dirty_sha = sha(&dirty);
+    put(dirty, dirty_sha.clone()).await.unwrap();
+    let bad = json!({
+        "filename": "b.jpg", "original_sha256": sha(b"x"), "original_size": 1, "original_sent": false,
+        "web_sha256": web_sha, "thumb_sha256": dirty_sha, "phash": "0000000000000000",
+    });
+    let (s, e) = rina.req(Method::POST, &path, Some(bad)).await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("metadata"), "{e}");
+    assert_eq!(
+        head(dirty_sha).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        head(web_sha).await.unwrap().status(),
+        StatusCode::OK,
+        "still used by the first photo"
+    );
+
+    // Officials cannot upload blobs at all.
+    let ibu = t.login("ibu").await;
+    let r = t
+        .http
+        .put(t.url(&format!("/api/v1/blobs/{}", sha(b"z"))))
+        .bearer_auth(&ibu.token)
+        .body("z")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

@@ -245,7 +245,7 @@ impl Context<'_> {
                     ImportEvent::FileDone {
                         job_id: self.job_id,
                         path: file.path.clone(),
-                        attachment,
+                        attachment: Box::new(attachment),
                     },
                 ),
                 Err(Problem::Skip(reason)) => (

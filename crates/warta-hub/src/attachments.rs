@@ -1,0 +1,686 @@
+//! Attachments: upload (original, or renditions the client already made), renditions and
+//! previews, who may see originals, signed URLs, and what publishing copies.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+use warta_api as api;
+use warta_api::Role;
+use warta_media::StoredBlob;
+
+use crate::audit;
+use crate::error::{HubError, HubResult};
+use crate::media::{self, Derived, Stored};
+use crate::office::{Caller, Office};
+use crate::publish::SiteAttachment;
+
+/// Which file of an attachment a request wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The web rendition of a photo; the file itself for documents and videos.
+    Display,
+    /// Thumbnail, PDF first page, or video poster.
+    Thumb,
+    /// The untouched original (for photos: editors and above only).
+    Original,
+}
+
+impl Variant {
+    pub fn parse(s: &str) -> HubResult<Variant> {
+        match s {
+            "" | "display" | "web" => Ok(Variant::Display),
+            "thumb" => Ok(Variant::Thumb),
+            "original" => Ok(Variant::Original),
+            other => Err(HubError::validation(
+                "variant",
+                format!("unknown variant \"{other}\" (use display, thumb or original)"),
+            )),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Variant::Display => "display",
+            Variant::Thumb => "thumb",
+            Variant::Original => "original",
+        }
+    }
+}
+
+/// One row of `attachments`.
+struct Row {
+    id: i64,
+    item_id: i64,
+    filename: String,
+    mime: String,
+    kind: String,
+    size: i64,
+    sha256: String,
+    uploaded_by: String,
+    uploaded_at: DateTime<Utc>,
+    web_sha256: Option<String>,
+    web_mime: Option<String>,
+    thumb_sha256: Option<String>,
+    thumb_mime: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    pages: Option<u32>,
+    duration_ms: Option<i64>,
+    codecs: Option<String>,
+    original_kept: bool,
+    note: Option<String>,
+    similar_to: Option<i64>,
+    similar_distance: Option<u32>,
+}
+
+const COLS: &str = "a.id, a.item_id, a.filename, a.mime, a.kind, a.size, a.sha256, u.display_name, a.uploaded_at, \
+     a.web_sha256, a.web_mime, a.thumb_sha256, a.thumb_mime, a.width, a.height, a.pages, a.duration_ms, \
+     a.codecs, a.original_kept, a.note, a.similar_to, a.similar_distance";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok(Row {
+        id: r.get(0)?,
+        item_id: r.get(1)?,
+        filename: r.get(2)?,
+        mime: r.get(3)?,
+        kind: r.get(4)?,
+        size: r.get(5)?,
+        sha256: r.get(6)?,
+        uploaded_by: r.get(7)?,
+        uploaded_at: r.get(8)?,
+        web_sha256: r.get(9)?,
+        web_mime: r.get(10)?,
+        thumb_sha256: r.get(11)?,
+        thumb_mime: r.get(12)?,
+        width: r.get(13)?,
+        height: r.get(14)?,
+        pages: r.get(15)?,
+        duration_ms: r.get(16)?,
+        codecs: r.get(17)?,
+        original_kept: r.get(18)?,
+        note: r.get(19)?,
+        similar_to: r.get(20)?,
+        similar_distance: r.get(21)?,
+    })
+}
+
+fn load(conn: &Connection, id: i64) -> HubResult<Row> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by WHERE a.id = ?1"
+        ),
+        [id],
+        row,
+    )
+    .optional()?
+    .ok_or(HubError::NotFound("attachment"))
+}
+
+/// Editors, officials, publishers and admins may see the originals of photos.
+fn sees_originals(caller: &Caller) -> bool {
+    [Role::Editor, Role::Official, Role::Publisher, Role::Admin]
+        .iter()
+        .any(|r| caller.has(*r))
+}
+
+impl Row {
+    /// (sha256, mime) of the file a variant names, if there is one.
+    fn file(&self, v: Variant) -> Option<(&str, &str)> {
+        match v {
+            Variant::Display => match (&self.web_sha256, &self.web_mime) {
+                (Some(s), Some(m)) => Some((s, m)),
+                _ if self.original_kept => Some((&self.sha256, &self.mime)),
+                _ => None,
+            },
+            Variant::Thumb => match (&self.thumb_sha256, &self.thumb_mime) {
+                (Some(s), Some(m)) => Some((s, m)),
+                _ => None,
+            },
+            Variant::Original => self.original_kept.then_some((&self.sha256, &self.mime)),
+        }
+    }
+
+    /// Whether `caller` (who may already view the item) may fetch this variant.
+    fn allows(&self, caller: Option<&Caller>, v: Variant) -> bool {
+        match v {
+            Variant::Original if self.kind == "photo" => caller.is_some_and(sees_originals),
+            _ => true,
+        }
+    }
+}
+
+impl Office {
+    /// Signature that lets one variant of an attachment be fetched without a bearer token,
+    /// for as long as this hub process runs (the key is random per start).
+    pub fn attachment_sig(&self, attachment_id: i64, variant: Variant) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.url_key);
+        h.update(attachment_id.to_be_bytes());
+        h.update(variant.as_str().as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    fn attachment_url(&self, attachment_id: i64, variant: Variant) -> String {
+        format!(
+            "{}/api/v1/attachments/{attachment_id}/signed/{}/{}",
+            self.site_base.read().expect("site base"),
+            variant.as_str(),
+            self.attachment_sig(attachment_id, variant)
+        )
+    }
+
+    pub(crate) fn blob_path(&self, sha: &str) -> HubResult<PathBuf> {
+        self.blobs.path_of(sha).ok_or_else(|| {
+            HubError::Internal(anyhow::anyhow!("stored digest {sha:?} is not a SHA-256"))
+        })
+    }
+
+    fn to_dto(
+        &self,
+        conn: &Connection,
+        r: &Row,
+        caller: Option<&Caller>,
+    ) -> HubResult<api::Attachment> {
+        let similar_to = match (r.similar_to, r.similar_distance) {
+            (Some(other), Some(distance)) => conn
+                .query_row(
+                    "SELECT a.id, a.item_id, i.title, a.filename FROM attachments a
+                     JOIN items i ON i.id = a.item_id WHERE a.id = ?1",
+                    [other],
+                    |x| {
+                        Ok(api::SimilarPhoto {
+                            attachment_id: x.get(0)?,
+                            item_id: x.get(1)?,
+                            item_title: x.get(2)?,
+                            filename: x.get(3)?,
+                            distance,
+                        })
+                    },
+                )
+                .optional()?,
+            _ => None,
+        };
+        let url_of = |v: Variant| {
+            (r.file(v).is_some() && r.allows(caller, v)).then(|| self.attachment_url(r.id, v))
+        };
+        Ok(api::Attachment {
+            id: r.id,
+            filename: r.filename.clone(),
+            mime: r.mime.clone(),
+            kind: r.kind.clone(),
+            size: r.size,
+            sha256: r.sha256.clone(),
+            uploaded_by: r.uploaded_by.clone(),
+            uploaded_at: r.uploaded_at,
+            url: url_of(Variant::Display).unwrap_or_default(),
+            thumb_url: url_of(Variant::Thumb),
+            original_url: url_of(Variant::Original),
+            width: r.width,
+            height: r.height,
+            pages: r.pages,
+            duration_ms: r.duration_ms.map(|d| d as u64),
+            codecs: r.codecs.clone(),
+            similar_to,
+            note: r.note.clone(),
+        })
+    }
+
+    pub(crate) fn attachments(
+        &self,
+        conn: &Connection,
+        item_id: i64,
+        caller: Option<&Caller>,
+    ) -> HubResult<Vec<api::Attachment>> {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by
+             WHERE a.item_id = ?1 ORDER BY a.id"
+        ))?;
+        let rows = stmt
+            .query_map([item_id], row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.iter().map(|r| self.to_dto(conn, r, caller)).collect()
+    }
+
+    /// What a page shows and publishing copies: web renditions of photos, other files as they are.
+    pub(crate) fn site_attachments(
+        &self,
+        conn: &Connection,
+        item_id: i64,
+        preview: bool,
+    ) -> HubResult<Vec<SiteAttachment>> {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by
+             WHERE a.item_id = ?1 ORDER BY a.id"
+        ))?;
+        let rows = stmt
+            .query_map([item_id], row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let Some((sha, mime)) = r.file(Variant::Display) else {
+                continue;
+            };
+            out.push(SiteAttachment {
+                path: self.blob_path(sha)?,
+                sha256: sha.to_string(),
+                mime: mime.to_string(),
+                preview_href: preview.then(|| self.attachment_url(r.id, Variant::Display)),
+                meta: self.to_dto(conn, r, None)?,
+            });
+        }
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------ settings
+
+    /// The office's media settings (defaults until an admin changes them).
+    pub fn media_settings(&self) -> HubResult<api::MediaSettings> {
+        media::load_settings(&self.db(), self.config.max_attachment_bytes)
+    }
+
+    pub fn set_media_settings(
+        &self,
+        caller: &Caller,
+        s: api::MediaSettings,
+    ) -> HubResult<api::MediaSettings> {
+        self.refuse_unless(
+            caller,
+            None,
+            "settings.media",
+            caller.require(Role::Admin, "changing media settings"),
+        )?;
+        media::validate_settings(&s)?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        media::save_settings(&tx, &s)?;
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "settings.media",
+            None,
+            serde_json::to_value(&s).expect("json"),
+        )?;
+        tx.commit()?;
+        Ok(s)
+    }
+
+    // ------------------------------------------------------------ uploads
+
+    /// Checked before an upload's bytes are read.
+    pub fn check_can_attach(&self, caller: &Caller, id: i64) -> HubResult<()> {
+        let result = (|| {
+            let conn = self.db();
+            let item = Self::load_item(&conn, id)?;
+            Self::check_view(caller, &item)?;
+            Self::check_edit(&conn, caller, &item)
+        })();
+        self.refuse_unless(caller, Some(id), "item.attach", result)
+    }
+
+    fn refuse_file(
+        &self,
+        caller: &Caller,
+        id: i64,
+        filename: &str,
+        shas: &[&str],
+        e: HubError,
+    ) -> HubError {
+        for sha in shas {
+            self.forget_blob_if_unused(sha);
+        }
+        let now = self.now();
+        let conn = self.db();
+        let _ = audit::append(
+            &conn,
+            now,
+            &caller.actor(),
+            "refused",
+            Some(id),
+            json!({ "request": "item.attach", "filename": filename, "reason": e.to_string() }),
+        );
+        e
+    }
+
+    /// Records an uploaded original: detects its type from the bytes, makes renditions or
+    /// previews, and refuses (leaving nothing behind) what cannot be used.
+    pub fn record_attachment(
+        &self,
+        caller: &Caller,
+        id: i64,
+        filename: &str,
+        blob: &StoredBlob,
+    ) -> HubResult<api::Attachment> {
+        let settings = self.media_settings()?;
+        let path = self.blob_path(&blob.sha256)?;
+        let detected = match warta_media::detect_file(&path, filename) {
+            Ok(d) => d,
+            Err(e) => {
+                return Err(self.refuse_file(
+                    caller,
+                    id,
+                    filename,
+                    &[&blob.sha256],
+                    crate::media_error(e),
+                ));
+            }
+        };
+        let derived = match media::derive(&self.blobs, &path, &detected, &settings) {
+            Ok(d) => d,
+            Err(e) => return Err(self.refuse_file(caller, id, filename, &[&blob.sha256], e)),
+        };
+        let keep_original = settings.keep_originals || detected.kind != warta_media::Kind::Photo;
+        let att = self.insert_attachment(
+            caller,
+            id,
+            filename,
+            &detected.mime,
+            detected.kind.as_str(),
+            blob.size,
+            &blob.sha256,
+            keep_original,
+            &derived,
+        )?;
+        if !keep_original {
+            self.forget_blob_if_unused(&blob.sha256);
+        }
+        Ok(att)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_attachment(
+        &self,
+        caller: &Caller,
+        id: i64,
+        filename: &str,
+        mime: &str,
+        kind: &str,
+        size: u64,
+        sha256: &str,
+        original_kept: bool,
+        d: &Derived,
+    ) -> HubResult<api::Attachment> {
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let item = Self::load_item(&tx, id)?;
+        Self::check_edit(&tx, caller, &item)?;
+        let similar = match &d.phash {
+            Some(p) => find_similar(&tx, p)?,
+            None => None,
+        };
+        let (web_sha, web_mime) = split(&d.web);
+        let (thumb_sha, thumb_mime) = split(&d.thumb);
+        tx.execute(
+            "INSERT INTO attachments (item_id, filename, mime, kind, size, sha256, uploaded_by, uploaded_at,
+                 web_sha256, web_mime, thumb_sha256, thumb_mime, width, height, pages, duration_ms, codecs,
+                 phash, original_kept, note, similar_to, similar_distance)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            params![
+                id,
+                filename,
+                mime,
+                kind,
+                size as i64,
+                sha256,
+                caller.id,
+                now,
+                web_sha,
+                web_mime,
+                thumb_sha,
+                thumb_mime,
+                d.width,
+                d.height,
+                d.pages,
+                d.duration_ms.map(|x| x as i64),
+                d.codecs,
+                d.phash,
+                original_kept,
+                d.note,
+                similar.map(|s| s.0),
+                similar.map(|s| s.1),
+            ],
+        )?;
+        let aid = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "item.attached",
+            Some(id),
+            json!({ "attachment_id": aid, "filename": filename, "sha256": sha256, "mime": mime,
+                    "size": size, "web_sha256": web_sha, "thumb_sha256": thumb_sha,
+                    "original_kept": original_kept, "similar_to": similar.map(|s| s.0) }),
+        )?;
+        let r = load(&tx, aid)?;
+        let dto = self.to_dto(&tx, &r, Some(caller))?;
+        tx.commit()?;
+        Ok(dto)
+    }
+
+    /// Who may upload blobs at all (before any bytes are read).
+    pub fn check_can_upload_blob(&self, caller: &Caller) -> HubResult<()> {
+        let result = if caller.has(Role::Reporter) || caller.has(Role::Editor) {
+            Ok(())
+        } else {
+            Err(HubError::Forbidden(
+                "uploading files needs the reporter or editor role".into(),
+            ))
+        };
+        self.refuse_unless(caller, None, "blob.upload", result)
+    }
+
+    /// Accepts a blob uploaded under the digest the client claimed, if its bytes hash to it.
+    pub fn accept_blob(&self, claimed: &str, stored: &StoredBlob) -> HubResult<()> {
+        if stored.sha256 != claimed {
+            self.forget_blob_if_unused(&stored.sha256);
+            return Err(HubError::validation(
+                "sha256",
+                format!(
+                    "the uploaded bytes hash to {}, not to {claimed}; the upload was discarded",
+                    stored.sha256
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn blob_exists(&self, caller: &Caller, sha: &str) -> HubResult<bool> {
+        self.check_can_upload_blob(caller)?;
+        Ok(self.blobs.exists(sha))
+    }
+
+    /// Records a photo whose renditions the client made; checks each rendition first.
+    pub fn record_prepared_photo(
+        &self,
+        caller: &Caller,
+        id: i64,
+        p: api::PreparedPhoto,
+    ) -> HubResult<api::Attachment> {
+        self.check_can_attach(caller, id)?;
+        let filename = warta_media::validate_filename(&p.filename).map_err(crate::media_error)?;
+        let settings = self.media_settings()?;
+        let read = |sha: &str, what: &str| -> HubResult<Vec<u8>> {
+            let path = self
+                .blobs
+                .path_of(sha)
+                .filter(|p| p.is_file())
+                .ok_or_else(|| {
+                    HubError::MissingBlob(format!("the {what} ({sha}) was not uploaded"))
+                })?;
+            std::fs::read(path).map_err(|e| HubError::Internal(e.into()))
+        };
+        let check = || -> HubResult<(Derived, String)> {
+            let web = read(&p.web_sha256, "web rendition")?;
+            let thumb = read(&p.thumb_sha256, "thumbnail")?;
+            let (w, h, web_mime) = media::check_client_rendition(&web, settings.web_max, "web")?;
+            let (tw, th, thumb_mime) =
+                media::check_client_rendition(&thumb, settings.thumb_max, "thumbnail")?;
+            if p.phash.len() != 16 || u64::from_str_radix(&p.phash, 16).is_err() {
+                return Err(HubError::validation(
+                    "phash",
+                    "the perceptual hash must be 16 hex digits",
+                ));
+            }
+            let mut mime = web_mime.to_string();
+            if p.original_sent {
+                let path = self
+                    .blobs
+                    .path_of(&p.original_sha256)
+                    .filter(|p| p.is_file())
+                    .ok_or_else(|| {
+                        HubError::MissingBlob(format!(
+                            "the original ({}) was not uploaded",
+                            p.original_sha256
+                        ))
+                    })?;
+                let detected =
+                    warta_media::detect_file(&path, &filename).map_err(crate::media_error)?;
+                if detected.kind != warta_media::Kind::Photo {
+                    return Err(HubError::RefusedType(format!(
+                        "\"{filename}\" is {}, not a photo",
+                        detected.mime
+                    )));
+                }
+                mime = detected.mime;
+            }
+            Ok((
+                Derived {
+                    web: Some(Stored {
+                        sha256: p.web_sha256.clone(),
+                        mime: web_mime.into(),
+                        width: Some(w),
+                        height: Some(h),
+                    }),
+                    thumb: Some(Stored {
+                        sha256: p.thumb_sha256.clone(),
+                        mime: thumb_mime.into(),
+                        width: Some(tw),
+                        height: Some(th),
+                    }),
+                    width: Some(w),
+                    height: Some(h),
+                    phash: Some(p.phash.to_ascii_lowercase()),
+                    ..Derived::default()
+                },
+                mime,
+            ))
+        };
+        let (derived, mime) = match check() {
+            Ok(x) => x,
+            Err(e @ HubError::MissingBlob(_)) => return Err(e),
+            Err(e) => {
+                let mut shas = vec![p.web_sha256.as_str(), p.thumb_sha256.as_str()];
+                if p.original_sent {
+                    shas.push(&p.original_sha256);
+                }
+                return Err(self.refuse_file(caller, id, &filename, &shas, e));
+            }
+        };
+        let keep = p.original_sent && settings.keep_originals;
+        let att = self.insert_attachment(
+            caller,
+            id,
+            &filename,
+            &mime,
+            "photo",
+            p.original_size,
+            &p.original_sha256,
+            keep,
+            &derived,
+        )?;
+        if p.original_sent && !keep {
+            self.forget_blob_if_unused(&p.original_sha256);
+        }
+        Ok(att)
+    }
+
+    pub(crate) fn forget_blob_if_unused(&self, sha: &str) {
+        let used: bool = self
+            .db()
+            .query_row(
+                "SELECT count(*) > 0 FROM attachments WHERE (sha256 = ?1 AND original_kept)
+                     OR web_sha256 = ?1 OR thumb_sha256 = ?1",
+                [sha],
+                |r| r.get(0),
+            )
+            .unwrap_or(true);
+        if !used && let Some(p) = self.blobs.path_of(sha) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    // ------------------------------------------------------------ downloads
+
+    /// A variant's file for a signed-in caller: (path, mime, filename).
+    pub fn attachment_file(
+        &self,
+        caller: &Caller,
+        attachment_id: i64,
+        variant: Variant,
+    ) -> HubResult<(PathBuf, String, String)> {
+        let conn = self.db();
+        let r = load(&conn, attachment_id)?;
+        let item = Self::load_item(&conn, r.item_id)?;
+        Self::check_view(caller, &item)?;
+        if !r.allows(Some(caller), variant) {
+            return Err(HubError::Forbidden(
+                "originals of photos are for editors and above".into(),
+            ));
+        }
+        let (sha, mime) = r.file(variant).ok_or(HubError::NotFound("file"))?;
+        Ok((self.blob_path(sha)?, mime.to_string(), r.filename.clone()))
+    }
+
+    /// A variant's file reached through its signed URL.
+    pub fn signed_attachment_file(
+        &self,
+        attachment_id: i64,
+        variant: Variant,
+        sig: &str,
+    ) -> HubResult<(PathBuf, String, String)> {
+        if sig.len() != 64 || sig != self.attachment_sig(attachment_id, variant) {
+            return Err(HubError::NotFound("attachment"));
+        }
+        let conn = self.db();
+        let r = load(&conn, attachment_id)?;
+        let (sha, mime) = r.file(variant).ok_or(HubError::NotFound("file"))?;
+        Ok((self.blob_path(sha)?, mime.to_string(), r.filename.clone()))
+    }
+}
+
+fn split(s: &Option<Stored>) -> (Option<&str>, Option<&str>) {
+    match s {
+        Some(s) => (Some(s.sha256.as_str()), Some(s.mime.as_str())),
+        None => (None, None),
+    }
+}
+
+/// The closest earlier photo whose perceptual hash is within the near-duplicate distance.
+fn find_similar(conn: &Connection, phash: &str) -> HubResult<Option<(i64, u32)>> {
+    let Ok(mine) = u64::from_str_radix(phash, 16) else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare("SELECT id, phash FROM attachments WHERE phash IS NOT NULL")?;
+    let mut best: Option<(i64, u32)> = None;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (id, other) = row?;
+        let Ok(other) = u64::from_str_radix(&other, 16) else {
+            continue;
+        };
+        let d = warta_photo::hamming(mine, other);
+        if d <= warta_photo::NEAR_DUPLICATE_MAX_DISTANCE && best.is_none_or(|(_, b)| d < b) {
+            best = Some((id, d));
+        }
+    }
+    Ok(best)
+}
