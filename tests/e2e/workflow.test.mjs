@@ -176,7 +176,12 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     const shownThumb = new URL(thumb.src);
     shownThumb.search = ''; // a retry while the thumbnail was being made adds ?retry=N
     assert.equal(shownThumb.href, new URL(stored.thumb_url, hubUrl).href, 'the <img> shows thumb_url');
+    await session.execute(
+      `document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });`,
+      ['[data-testid="attachment-row"]'],
+    );
     await screenshot('reporter-attachment');
+    await session.execute('window.scrollTo(0, 0);', []);
   });
 
   step('reporter submits: the item moves to handover', async () => {
