@@ -234,13 +234,15 @@ impl Office {
         item_id: i64,
         caller: Option<&Caller>,
     ) -> HubResult<Vec<api::Attachment>> {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by
+        let rows = crate::db::all(
+            conn,
+            &format!(
+                "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by
              WHERE a.item_id = ?1 ORDER BY a.id"
-        ))?;
-        let rows = stmt
-            .query_map([item_id], row)?
-            .collect::<Result<Vec<_>, _>>()?;
+            ),
+            [item_id],
+            row,
+        )?;
         rows.iter().map(|r| self.to_dto(conn, r, caller)).collect()
     }
 
@@ -251,13 +253,15 @@ impl Office {
         item_id: i64,
         preview: bool,
     ) -> HubResult<Vec<SiteAttachment>> {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by
+        let rows = crate::db::all(
+            conn,
+            &format!(
+                "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by
              WHERE a.item_id = ?1 ORDER BY a.id"
-        ))?;
-        let rows = stmt
-            .query_map([item_id], row)?
-            .collect::<Result<Vec<_>, _>>()?;
+            ),
+            [item_id],
+            row,
+        )?;
         let mut out = Vec::new();
         for r in &rows {
             let Some((sha, mime)) = r.file(Variant::Display) else {

@@ -449,10 +449,12 @@ impl Office {
             caller.require(Role::Admin, "listing users"),
         )?;
         let conn = self.db();
-        let mut stmt = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
-        let users = stmt
-            .query_map([], user_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let users = crate::db::all(
+            &conn,
+            &format!("SELECT {USER_COLS} FROM users ORDER BY username"),
+            [],
+            user_from_row,
+        )?;
         Ok(users)
     }
 
@@ -587,6 +589,13 @@ impl Office {
             || [Role::Editor, Role::Official, Role::Publisher, Role::Admin]
                 .iter()
                 .any(|r| caller.has(*r))
+    }
+
+    /// Loads an item the caller may see; to others it does not exist.
+    pub(crate) fn viewable(conn: &Connection, caller: &Caller, id: i64) -> HubResult<ItemRow> {
+        let item = Self::load_item(conn, id)?;
+        Self::check_view(caller, &item)?;
+        Ok(item)
     }
 
     pub(crate) fn check_view(caller: &Caller, item: &ItemRow) -> HubResult<()> {
@@ -791,20 +800,20 @@ impl Office {
     }
 
     fn comments(conn: &Connection, item_id: i64) -> HubResult<Vec<api::Comment>> {
-        let mut stmt = conn.prepare(
+        let v = crate::db::all(
+            conn,
             "SELECT c.id, u.display_name, c.body, c.created_at FROM comments c
              JOIN users u ON u.id = c.author_id WHERE c.item_id = ?1 ORDER BY c.id",
-        )?;
-        let v = stmt
-            .query_map([item_id], |r| {
+            [item_id],
+            |r| {
                 Ok(api::Comment {
                     id: r.get(0)?,
                     author: r.get(1)?,
                     body: r.get(2)?,
                     created_at: r.get(3)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         Ok(v)
     }
 
@@ -817,19 +826,19 @@ impl Office {
     ) -> HubResult<Vec<api::StepTime>> {
         let cal = self.calendar(def);
         let holidays = self.holidays.read().expect("holidays");
-        let mut stmt = conn.prepare(
+        let rows = crate::db::all(
+            conn,
             "SELECT step, entered_at, due_at, left_at FROM step_visits WHERE item_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt
-            .query_map([item_id], |r| {
+            [item_id],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, DateTime<Utc>>(1)?,
                     r.get::<_, Option<DateTime<Utc>>>(2)?,
                     r.get::<_, Option<DateTime<Utc>>>(3)?,
                 ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         let mut out = Vec::new();
         for (step_id, entered, due, left) in rows {
             let Some(step) = def.step(&step_id) else {
@@ -860,8 +869,7 @@ impl Office {
 
     pub fn get_item(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
         let conn = self.db();
-        let item = Self::load_item(&conn, id)?;
-        Self::check_view(caller, &item)?;
+        let item = Self::viewable(&conn, caller, id)?;
         self.detail(&conn, caller, &item)
     }
 
@@ -869,12 +877,14 @@ impl Office {
     pub fn tasks(&self, caller: &Caller) -> HubResult<Vec<api::ItemSummary>> {
         let now = self.now();
         let conn = self.db();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {ITEM_COLS} FROM items WHERE step NOT IN ('published', 'rejected', 'not_published')"
-        ))?;
-        let items = stmt
-            .query_map([], item_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = crate::db::all(
+            &conn,
+            &format!(
+                "SELECT {ITEM_COLS} FROM items WHERE step NOT IN ('published', 'rejected', 'not_published')"
+            ),
+            [],
+            item_from_row,
+        )?;
         let mut out = Vec::new();
         for item in items {
             let def = self.sop(&item.sop)?;
@@ -920,10 +930,7 @@ impl Office {
                 ));
             }
         };
-        let mut stmt = conn.prepare(&sql)?;
-        let items = stmt
-            .query_map([], item_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = crate::db::all(&conn, &sql, [], item_from_row)?;
         items
             .iter()
             .filter(|i| Self::can_view(caller, i))
@@ -1353,29 +1360,27 @@ impl Office {
 
     pub fn revisions(&self, caller: &Caller, id: i64) -> HubResult<Vec<api::RevisionSummary>> {
         let conn = self.db();
-        let item = Self::load_item(&conn, id)?;
-        Self::check_view(caller, &item)?;
-        let mut stmt = conn.prepare(
+        Self::viewable(&conn, caller, id)?;
+        let v = crate::db::all(
+            &conn,
             "SELECT r.version, u.display_name, r.created_at, r.title FROM revisions r
              JOIN users u ON u.id = r.author_id WHERE r.item_id = ?1 ORDER BY r.version",
-        )?;
-        let v = stmt
-            .query_map([id], |r| {
+            [id],
+            |r| {
                 Ok(api::RevisionSummary {
                     version: r.get(0)?,
                     author: r.get(1)?,
                     created_at: r.get(2)?,
                     title: r.get(3)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         Ok(v)
     }
 
     pub fn revision(&self, caller: &Caller, id: i64, version: i64) -> HubResult<api::Revision> {
         let conn = self.db();
-        let item = Self::load_item(&conn, id)?;
-        Self::check_view(caller, &item)?;
+        Self::viewable(&conn, caller, id)?;
         Self::load_revision(&conn, id, version)
     }
 
@@ -1413,8 +1418,7 @@ impl Office {
         to: i64,
     ) -> HubResult<api::RevisionDiff> {
         let conn = self.db();
-        let item = Self::load_item(&conn, id)?;
-        Self::check_view(caller, &item)?;
+        Self::viewable(&conn, caller, id)?;
         let a = Self::load_revision(&conn, id, from)?.content;
         let b = Self::load_revision(&conn, id, to)?.content;
         Ok(api::RevisionDiff {
@@ -1427,14 +1431,13 @@ impl Office {
     /// The item's history, read from the audit log.
     pub fn timeline(&self, caller: &Caller, id: i64) -> HubResult<Vec<api::TimelineEntry>> {
         let conn = self.db();
-        let item = Self::load_item(&conn, id)?;
-        Self::check_view(caller, &item)?;
-        let mut stmt = conn.prepare(
+        Self::viewable(&conn, caller, id)?;
+        let v = crate::db::all(
+            &conn,
             "SELECT a.seq, a.at, coalesce(u.display_name, a.actor), a.kind, a.data FROM audit a
              LEFT JOIN users u ON u.id = a.actor_id WHERE a.item_id = ?1 ORDER BY a.seq",
-        )?;
-        let v = stmt
-            .query_map([id], |r| {
+            [id],
+            |r| {
                 let at: String = r.get(1)?;
                 let data: String = r.get(4)?;
                 let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
@@ -1451,8 +1454,8 @@ impl Office {
                     to_step: s("to_step"),
                     note: s("note").or_else(|| s("reason")).or_else(|| s("body")),
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         Ok(v)
     }
 
@@ -1569,15 +1572,17 @@ impl Office {
 
     pub fn holiday_list(&self) -> HubResult<Vec<api::Holiday>> {
         let conn = self.db();
-        let mut stmt = conn.prepare("SELECT date, name FROM holidays ORDER BY date")?;
-        let v = stmt
-            .query_map([], |r| {
+        let v = crate::db::all(
+            &conn,
+            "SELECT date, name FROM holidays ORDER BY date",
+            [],
+            |r| {
                 Ok(api::Holiday {
                     date: r.get(0)?,
                     name: r.get(1)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         Ok(v)
     }
 
