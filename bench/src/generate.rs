@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use turbojpeg::{PixelFormat, Subsamp};
 
+/// Bumped whenever the pictures drawn change.
+pub const VERSION: u32 = 2;
 pub const WIDTH: usize = 4000;
 pub const HEIGHT: usize = 3000;
 
@@ -99,7 +101,7 @@ pub fn photo(i: u64) -> Result<Vec<u8>> {
     let (fx, fy, phase) = (
         0.004 + 0.02 * rng.unit(),
         0.003 + 0.02 * rng.unit(),
-        rng.unit() * 6.28,
+        rng.unit() * std::f32::consts::TAU,
     );
     for y in 0..HEIGHT {
         let yf = y as f32;

@@ -36,7 +36,7 @@ pub(crate) fn decode(
     let orientation = head.orientation;
     match head.format {
         Format::Jpeg => {
-            let rgb = jpeg(bytes, head, long_side_needed)?;
+            let rgb = jpeg(bytes, long_side_needed)?;
             Ok(Decoded {
                 rgb,
                 icc: head.icc.clone(),
@@ -65,20 +65,18 @@ pub(crate) fn decode(
     }
 }
 
-/// Decodes a JPEG, scaled by 1/2, 1/4 or 1/8 inside the inverse DCT when the result still has
-/// at least `long_side_needed` pixels on its long side: most of the work of a 12 MP photo is
-/// never done.
-fn jpeg(bytes: &[u8], head: &Header, long_side_needed: u32) -> Result<Rgb, PhotoError> {
+/// A libjpeg-turbo decompressor set up for `bytes`, scaled by 1/2, 1/4 or 1/8 inside the
+/// inverse DCT when the result still has at least `long_side_needed` pixels on its long side:
+/// most of the work of a 12 MP photo is never done. Returns the scaled size.
+pub(crate) fn jpeg_decompressor(
+    bytes: &[u8],
+    long_side_needed: u32,
+) -> Result<(Decompressor, turbojpeg::DecompressHeader, usize, usize), PhotoError> {
     let mut d =
         Decompressor::new().map_err(|e| PhotoError::corrupt(format!("JPEG decoder: {e}")))?;
     let h = d
         .read_header(bytes)
         .map_err(|e| jpeg_error(&e.to_string()))?;
-    if matches!(h.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
-        // libjpeg-turbo does not convert CMYK to RGB; the pure-Rust decoder does (full size).
-        let dec = image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
-        return with_image_crate(dec, None, 1).map(|d| d.rgb);
-    }
     let mut factor = ScalingFactor::ONE;
     if !h.is_lossless {
         for denom in [8, 4, 2] {
@@ -94,13 +92,35 @@ fn jpeg(bytes: &[u8], head: &Header, long_side_needed: u32) -> Result<Rgb, Photo
     d.set_scan_limit(JPEG_SCAN_LIMIT)
         .map_err(|e| jpeg_error(&e.to_string()))?;
     let (w, ht) = (factor.scale(h.width), factor.scale(h.height));
-    debug_assert_eq!(
-        (w, ht),
-        (
-            factor.scale(head.width as usize),
-            factor.scale(head.height as usize)
-        )
-    );
+    Ok((d, h, w, ht))
+}
+
+/// Maps a failed decompression to an error, except for harmless warnings (libjpeg-turbo still
+/// decoded every row), which are common in camera files.
+pub(crate) fn jpeg_result(r: Result<(), turbojpeg::Error>) -> Result<(), PhotoError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let msg = e.to_string();
+            if msg.contains("extraneous bytes before marker")
+                || msg.contains("unknown JFIF revision")
+            {
+                Ok(())
+            } else {
+                Err(jpeg_error(&msg))
+            }
+        }
+    }
+}
+
+/// Decodes a JPEG to RGB at the reduced size [`jpeg_decompressor`] chooses.
+fn jpeg(bytes: &[u8], long_side_needed: u32) -> Result<Rgb, PhotoError> {
+    let (mut d, h, w, ht) = jpeg_decompressor(bytes, long_side_needed)?;
+    if matches!(h.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
+        // libjpeg-turbo does not convert CMYK to RGB; the pure-Rust decoder does (full size).
+        let dec = image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
+        return with_image_crate(dec, None, 1).map(|d| d.rgb);
+    }
     let mut rgb = Rgb::blank(w as u32, ht as u32);
     let out = turbojpeg::Image {
         pixels: &mut rgb.data[..],
@@ -109,15 +129,7 @@ fn jpeg(bytes: &[u8], head: &Header, long_side_needed: u32) -> Result<Rgb, Photo
         height: ht,
         format: PixelFormat::RGB,
     };
-    if let Err(e) = d.decompress(bytes, out) {
-        let msg = e.to_string();
-        // Harmless warnings (libjpeg-turbo still decoded every row) are common in camera files.
-        if !(msg.contains("extraneous bytes before marker")
-            || msg.contains("unknown JFIF revision"))
-        {
-            return Err(jpeg_error(&msg));
-        }
-    }
+    jpeg_result(d.decompress(bytes, out))?;
     Ok(rgb)
 }
 
@@ -196,7 +208,7 @@ fn heic(bytes: &[u8], long_side_needed: u32, max_pixels: u64) -> Result<Decoded,
             limit: max_pixels,
         });
     }
-    let rgb = self::jpeg(&jpeg, &head, long_side_needed)?;
+    let rgb = self::jpeg(&jpeg, long_side_needed)?;
     Ok(Decoded {
         rgb,
         icc: head.icc,

@@ -20,8 +20,9 @@
 //! Speed: a JPEG is decoded by libjpeg-turbo scaled by 1/2, 1/4 or 1/8 in the DCT domain (the
 //! largest reduction that still leaves `web_max` pixels on the long side), resampled with
 //! `fast_image_resize` (Lanczos3, SIMD), turned upright and colour-converted at web size, and
-//! the thumbnail is made from the web rendition. One call uses one thread; run one call per
-//! worker for parallelism.
+//! the thumbnail is made from the web rendition. For the common case (YCbCr JPEG in, JPEG out,
+//! no profile to convert) this all happens on the Y/Cb/Cr planes, never in RGB. One call uses
+//! one thread; run one call per worker for parallelism.
 //!
 //! Colour: an embedded ICC profile that is not sRGB (Adobe RGB, Display P3, ProPhoto, …) is
 //! converted to sRGB with `qcms`. Photos without a profile are taken as sRGB (a camera's EXIF
@@ -32,6 +33,7 @@ mod encode;
 mod error;
 mod header;
 mod pixels;
+mod yuv;
 
 use std::io::Read;
 use std::path::Path;
@@ -159,6 +161,24 @@ fn info(h: &header::Header) -> PhotoInfo {
 pub fn process(bytes: &[u8], cfg: &PhotoConfig) -> Result<Renditions, PhotoError> {
     let head = header::read(bytes)?;
     check_size(&head, cfg)?;
+    if head.format == header::Format::Jpeg
+        && let OutputFormat::Jpeg { quality } = cfg.format
+        && head.icc.as_deref().is_none_or(pixels::is_srgb)
+        && let Some((web, thumb, phash)) = yuv::renditions(
+            bytes,
+            head.orientation,
+            cfg.web_max.max(1),
+            cfg.thumb_max.max(1),
+            quality,
+        )?
+    {
+        return Ok(Renditions {
+            info: info(&head),
+            web,
+            thumb,
+            phash,
+        });
+    }
     let decoded = decode::decode(bytes, &head, cfg.web_max.max(1), cfg.max_pixels)?;
     let mut web = pixels::shrink(decoded.rgb, cfg.web_max);
     if let Some(icc) = &decoded.icc {
@@ -166,7 +186,12 @@ pub fn process(bytes: &[u8], cfg: &PhotoConfig) -> Result<Renditions, PhotoError
     }
     let web = pixels::orient(web, decoded.orientation);
     let thumb = pixels::shrink_ref(&web, cfg.thumb_max);
-    let phash = pixels::dhash(&thumb);
+    let phash = pixels::dhash(
+        &pixels::luma(&thumb),
+        thumb.width as usize,
+        thumb.height as usize,
+        thumb.width as usize,
+    );
     Ok(Renditions {
         info: info(&head),
         web: encode::encode(&web, cfg.format)?,
@@ -182,7 +207,9 @@ const HEAD_BYTES: u64 = 256 * 1024;
 /// first 256 KiB.
 pub fn process_file(path: &Path, cfg: &PhotoConfig) -> Result<Renditions, PhotoError> {
     let mut file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
+    // One allocation of the right size: no regrowing (and re-faulting) of a 5 MB buffer.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     (&mut file).take(HEAD_BYTES).read_to_end(&mut bytes)?;
     if let Ok(head) = header::read(&bytes) {
         check_size(&head, cfg)?;

@@ -74,34 +74,52 @@ pub(crate) fn orient(src: Rgb, orientation: u8) -> Rgb {
     if !(2..=8).contains(&orientation) {
         return src;
     }
-    let (w, h) = (src.width as usize, src.height as usize);
-    let swap = orientation >= 5;
-    let mut out = if swap {
-        Rgb::blank(src.height, src.width)
-    } else {
-        Rgb::blank(src.width, src.height)
-    };
-    // For each output pixel (x, y), the stored pixel it shows.
-    match orientation {
-        2 => remap(&src, &mut out, |x, y| (w - 1 - x, y)),
-        3 => remap(&src, &mut out, |x, y| (w - 1 - x, h - 1 - y)),
-        4 => remap(&src, &mut out, |x, y| (x, h - 1 - y)),
-        5 => remap(&src, &mut out, |x, y| (y, x)),
-        6 => remap(&src, &mut out, |x, y| (y, h - 1 - x)),
-        7 => remap(&src, &mut out, |x, y| (w - 1 - y, h - 1 - x)),
-        _ => remap(&src, &mut out, |x, y| (w - 1 - y, x)),
+    let (width, height, data) = orient_raw::<3>(&src.data, src.width, src.height, orientation);
+    Rgb {
+        width,
+        height,
+        data,
     }
-    out
 }
 
-/// Fills `out` from `src`, taking output pixel (x, y) from `src` at `from(x, y)`.
-fn remap(src: &Rgb, out: &mut Rgb, from: impl Fn(usize, usize) -> (usize, usize)) {
-    let (sw, ow) = (src.width as usize, out.width as usize);
-    for (y, row) in out.data.chunks_exact_mut(ow * 3).enumerate() {
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+/// [`orient`] for packed pixels of `N` bytes: returns the new width, height and pixels.
+pub(crate) fn orient_raw<const N: usize>(
+    src: &[u8],
+    width: u32,
+    height: u32,
+    orientation: u8,
+) -> (u32, u32, Vec<u8>) {
+    let (w, h) = (width as usize, height as usize);
+    let (ow, oh) = if orientation >= 5 { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; ow * oh * N];
+    // For each output pixel (x, y), the stored pixel it shows.
+    match orientation {
+        2 => remap::<N>(src, w, &mut out, ow, |x, y| (w - 1 - x, y)),
+        3 => remap::<N>(src, w, &mut out, ow, |x, y| (w - 1 - x, h - 1 - y)),
+        4 => remap::<N>(src, w, &mut out, ow, |x, y| (x, h - 1 - y)),
+        5 => remap::<N>(src, w, &mut out, ow, |x, y| (y, x)),
+        6 => remap::<N>(src, w, &mut out, ow, |x, y| (y, h - 1 - x)),
+        7 => remap::<N>(src, w, &mut out, ow, |x, y| (w - 1 - y, h - 1 - x)),
+        8 => remap::<N>(src, w, &mut out, ow, |x, y| (w - 1 - y, x)),
+        _ => out.copy_from_slice(&src[..w * h * N]),
+    }
+    (ow as u32, oh as u32, out)
+}
+
+/// Fills `out` (`ow` pixels a row) from `src` (`sw` a row), taking output pixel (x, y) from
+/// `src` at `from(x, y)`.
+fn remap<const N: usize>(
+    src: &[u8],
+    sw: usize,
+    out: &mut [u8],
+    ow: usize,
+    from: impl Fn(usize, usize) -> (usize, usize),
+) {
+    for (y, row) in out.chunks_exact_mut(ow * N).enumerate() {
+        for (x, px) in row.chunks_exact_mut(N).enumerate() {
             let (sx, sy) = from(x, y);
-            let at = (sy * sw + sx) * 3;
-            px.copy_from_slice(&src.data[at..at + 3]);
+            let at = (sy * sw + sx) * N;
+            px.copy_from_slice(&src[at..at + N]);
         }
     }
 }
@@ -122,10 +140,21 @@ pub(crate) fn flatten_on_white(rgba: &[u8], width: u32, height: u32) -> Rgb {
     }
 }
 
-/// A 64-bit difference hash: the image averaged down to 9×8 grey cells, one bit per pair of
-/// horizontal neighbours (is the left one brighter?). Robust to re-encoding and resizing.
-pub(crate) fn dhash(img: &Rgb) -> u64 {
-    let (w, h) = (img.width as usize, img.height as usize);
+/// Rec. 601 luma of an RGB image — the Y of JPEG's YCbCr, so both pipelines hash alike.
+pub(crate) fn luma(img: &Rgb) -> Vec<u8> {
+    img.data
+        .chunks_exact(3)
+        .map(|p| {
+            ((u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114 + 500) / 1000)
+                as u8
+        })
+        .collect()
+}
+
+/// A 64-bit difference hash of a grey image (`w`×`h`, rows of `stride` bytes): the image
+/// averaged down to 9×8 cells, one bit per pair of horizontal neighbours (is the left one
+/// brighter?). Robust to re-encoding and resizing.
+pub(crate) fn dhash(grey: &[u8], w: usize, h: usize, stride: usize) -> u64 {
     let mut cells = [[0f32; 9]; 8];
     for (cy, row) in cells.iter_mut().enumerate() {
         let (y0, y1) = span(cy, 8, h);
@@ -133,10 +162,10 @@ pub(crate) fn dhash(img: &Rgb) -> u64 {
             let (x0, x1) = span(cx, 9, w);
             let mut sum = 0u64;
             for y in y0..y1 {
-                for p in img.data[(y * w + x0) * 3..(y * w + x1) * 3].chunks_exact(3) {
-                    // Rec. 601 luma, in integers.
-                    sum += u64::from(p[0]) * 299 + u64::from(p[1]) * 587 + u64::from(p[2]) * 114;
-                }
+                sum += grey[y * stride + x0..y * stride + x1]
+                    .iter()
+                    .map(|&v| u64::from(v))
+                    .sum::<u64>();
             }
             *cell = sum as f32 / ((y1 - y0) * (x1 - x0)) as f32;
         }
@@ -180,7 +209,7 @@ pub(crate) fn to_srgb(img: &mut Rgb, icc: &[u8]) {
 /// True when an RGB profile's colorants are those of sRGB (D50-adapted, as ICC stores them).
 /// qcms only marks its own built-in sRGB profile as sRGB, so cameras' and editors' sRGB
 /// profiles are recognised here to skip a needless transform.
-fn is_srgb(icc: &[u8]) -> bool {
+pub(crate) fn is_srgb(icc: &[u8]) -> bool {
     const SRGB: [(&[u8; 4], [f64; 3]); 3] = [
         (b"rXYZ", [0.4361, 0.2225, 0.0139]),
         (b"gXYZ", [0.3851, 0.7169, 0.0971]),

@@ -837,3 +837,57 @@ fn heic_is_converted_or_explained() {
     }
     assert_clean(&r.web.bytes);
 }
+
+#[test]
+fn every_chroma_subsampling_and_odd_sizes_come_out_right() {
+    let upright = quadrants(241, 161);
+    for subsamp in [
+        turbojpeg::Subsamp::None,
+        turbojpeg::Subsamp::Sub2x1,
+        turbojpeg::Subsamp::Sub2x2,
+        turbojpeg::Subsamp::Sub1x2,
+        turbojpeg::Subsamp::Gray,
+    ] {
+        for o in [1u8, 6, 7] {
+            let stored = stored_for(&upright, o);
+            let image = turbojpeg::Image {
+                pixels: stored.as_raw().as_slice(),
+                width: stored.width() as usize,
+                pitch: stored.width() as usize * 3,
+                height: stored.height() as usize,
+                format: turbojpeg::PixelFormat::RGB,
+            };
+            let bytes = with_metadata(
+                &turbojpeg::compress(image, 95, subsamp).unwrap(),
+                u16::from(o),
+            );
+            let r = process(
+                &bytes,
+                &PhotoConfig {
+                    web_max: 200,
+                    thumb_max: 51,
+                    ..PhotoConfig::default()
+                },
+            )
+            .unwrap();
+            assert_eq!((r.web.width, r.web.height), (200, 134), "{subsamp:?} o{o}");
+            assert_eq!(
+                (r.thumb.width, r.thumb.height),
+                (51, 34),
+                "{subsamp:?} o{o}"
+            );
+            let img = decode(&r.web.bytes);
+            assert_eq!(img.dimensions(), (200, 134));
+            let got = quadrant_colours(&img);
+            if subsamp == turbojpeg::Subsamp::Gray {
+                // Grey: red top-left is darker than white bottom-right.
+                assert!(got[0].0[0] + 60 < got[3].0[0], "{subsamp:?} o{o}: {got:?}");
+            } else {
+                for (g, want) in got.iter().zip([RED, GREEN, BLUE, WHITE]) {
+                    assert!(close(*g, want), "{subsamp:?} o{o}: {got:?}");
+                }
+            }
+            assert_clean(&r.web.bytes);
+        }
+    }
+}
