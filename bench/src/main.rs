@@ -302,6 +302,7 @@ fn run() -> Result<()> {
         let only: Vec<&str> = only.split(',').map(str::trim).collect();
         tools.retain(|t| only.contains(&t.name()));
     }
+    let load_before = load_average();
     let mut results = Vec::new();
     for workers in [1, 2] {
         for &tool in &tools {
@@ -333,12 +334,25 @@ fn run() -> Result<()> {
             ));
         }
     }
+    notes.push(format!(
+        "Load average (1 min) before the runs {load_before}, after {}: on a 2-core machine anything \
+         above the bench's own workers means other work shared the cores and the figures are low.",
+        load_average()
+    ));
     let report = report(&results, &quality, &notes);
     println!("{report}");
     let path = target_dir().join("bench-media.md");
     std::fs::write(&path, &report)?;
     eprintln!("written to {}", path.display());
     Ok(())
+}
+
+/// The 1-minute load average, as /proc/loadavg gives it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 fn measure(tool: Tool, workers: usize, photos: &[PathBuf], out: &Path) -> Result<Measured> {

@@ -21,7 +21,7 @@ pub enum PhotoError {
          (Debian/Ubuntu package libheif-examples), which is not installed on this computer"
     )]
     HeicUnavailable,
-    /// Reading the file (or a temporary file for HEIC) failed.
+    /// Reading the file (or a temporary file for HEIC) failed, or an encoder failed.
     #[error("could not read the photo: {0}")]
     Io(#[from] io::Error),
 }
