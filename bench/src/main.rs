@@ -102,6 +102,8 @@ enum Tool {
     OursBatched,
     /// `vipsthumbnail` for the web size, then again on that for the thumbnail, per photo.
     Vips,
+    /// As `Vips`, with `VIPS_CONCURRENCY=1`: one thread per worker, as ours.
+    VipsOneThread,
     /// The same two `vipsthumbnail` runs, each given all of the worker's files.
     VipsBatched,
     /// One `convert` per photo writing both sizes.
@@ -114,6 +116,7 @@ impl Tool {
             Tool::Ours => "ours",
             Tool::OursBatched => "ours-batched",
             Tool::Vips => "vips",
+            Tool::VipsOneThread => "vips-1-thread",
             Tool::VipsBatched => "vips-batched",
             Tool::Magick => "magick",
         }
@@ -124,6 +127,7 @@ impl Tool {
             Tool::Ours => "warta-photo (ours), per photo",
             Tool::OursBatched => "warta-photo (ours), batched",
             Tool::Vips => "vipsthumbnail, per photo",
+            Tool::VipsOneThread => "vipsthumbnail, per photo, 1 thread",
             Tool::VipsBatched => "vipsthumbnail, batched",
             Tool::Magick => "ImageMagick convert, per photo",
         }
@@ -134,6 +138,7 @@ impl Tool {
             "ours" => Tool::Ours,
             "ours-batched" => Tool::OursBatched,
             "vips" => Tool::Vips,
+            "vips-1-thread" => Tool::VipsOneThread,
             "vips-batched" => Tool::VipsBatched,
             "magick" => Tool::Magick,
             _ => bail!("unknown tool {s}"),
@@ -186,9 +191,12 @@ fn worker(args: &[OsString]) -> Result<()> {
     };
     let vips = |size: u32, suffix: &str, inputs: &[PathBuf]| {
         let pattern = format!("{}/%s.{suffix}.jpg[Q={QUALITY},strip]", out.display());
+        let mut c = Command::new("vipsthumbnail");
+        if tool == Tool::VipsOneThread {
+            c.env("VIPS_CONCURRENCY", "1");
+        }
         status(
-            Command::new("vipsthumbnail")
-                .arg("--size")
+            c.arg("--size")
                 .arg(size.to_string())
                 .arg("-o")
                 .arg(pattern)
@@ -215,7 +223,7 @@ fn worker(args: &[OsString]) -> Result<()> {
             }
         }
         Tool::OursBatched => status(ours()?.args(&files))?,
-        Tool::Vips => {
+        Tool::Vips | Tool::VipsOneThread => {
             for f in &files {
                 vips(WEB_MAX, "web", std::slice::from_ref(f))?;
                 vips(THUMB_MAX, "thumb", &[web_of(f)])?;
@@ -283,7 +291,7 @@ fn run() -> Result<()> {
     let mut tools = vec![Tool::Ours, Tool::OursBatched];
     let mut notes = Vec::new();
     if runs("vipsthumbnail", "--version") {
-        tools.extend([Tool::Vips, Tool::VipsBatched]);
+        tools.extend([Tool::Vips, Tool::VipsOneThread, Tool::VipsBatched]);
     } else {
         notes.push(
             "vipsthumbnail is not installed (apt install libvips-tools): skipped".to_string(),
@@ -464,6 +472,12 @@ fn report(results: &[Measured], quality: &[String], notes: &[String]) -> String 
             "goal ≥ 3×",
         ),
         (
+            "ours ÷ vipsthumbnail (per photo, 1 thread per worker like ours)",
+            Tool::Ours,
+            Tool::VipsOneThread,
+            "goal ≥ 3×",
+        ),
+        (
             "ours ÷ vipsthumbnail (both batched)",
             Tool::OursBatched,
             Tool::VipsBatched,
@@ -500,9 +514,9 @@ fn report(results: &[Measured], quality: &[String], notes: &[String]) -> String 
         "Photos: deterministic 4000×3000 JPEGs (quality 92, 4:2:0, about 3.3 MB) with GPS EXIF and \
          orientations 1, 3, 6 and 8. Output: JPEG quality {QUALITY}, 4:2:0, no metadata; the \
          thumbnail is made from the web rendition by every tool but ImageMagick (one command for \
-         both). Each worker is one process taking every n-th photo, one after another; vips and \
-         ImageMagick keep their default threading. Peak RSS is getrusage(RUSAGE_CHILDREN).ru_maxrss \
-         of the worker, i.e. the largest process it started."
+         both). Each worker is one process taking every n-th photo, one after another; vips (but \
+         for the 1-thread rows) and ImageMagick keep their default threading. Peak RSS is \
+         getrusage(RUSAGE_CHILDREN).ru_maxrss of the worker, i.e. the largest process it started."
     );
     for n in notes {
         let _ = writeln!(s, "\n- {n}");
