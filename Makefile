@@ -12,18 +12,18 @@ export PATH := $(CARGO_BIN):$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
 	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential \
-	cmake nasm poppler-utils ffmpeg
+	cmake nasm poppler-utils ffmpeg libheif-examples
 
 APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e bench bench-app
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e bench bench-app bench-media
 
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
 	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
-	@echo "make deps | ui | app | e2e | bench"
+	@echo "make deps | ui | app | e2e | bench (bench-app, bench-media)"
 
 deps: deps-apt deps-rust deps-node
 
@@ -85,7 +85,17 @@ e2e: app
 	WARTA_APP="$(CURDIR)/$(APP)" xvfb-run -a --server-args="-screen 0 1440x960x24" \
 		node --test --test-reporter=spec tests/e2e/workflow.test.mjs
 
-bench: bench-app
+BENCH_MEDIA_APT := libvips-tools imagemagick
+
+bench: bench-app bench-media
+
+# Photo renditions against vipsthumbnail and ImageMagick: 200 generated 12 MP photos (cached in
+# target/bench-media/), 1 and 2 workers; the table is printed and written to target/bench-media.md.
+bench-media: deps-apt
+	@missing=""; for pkg in $(BENCH_MEDIA_APT); do dpkg -s "$$pkg" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then echo "==> installing$$missing"; $(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+	cargo run --release -p warta-bench -- run
 
 # Cold start and idle memory of the desktop app (3 launches under Xvfb).
 bench-app: app
