@@ -338,26 +338,10 @@ async fn the_whole_sop_a_path_ends_on_the_local_site() {
         .expect("the page links its photo")
         .to_string();
     assert!(media_href.ends_with(".jpg"), "{media_href}");
-    let media = t
-        .http
-        .get(t.url(&format!("/site/media/{media_href}")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let media = fetch(&t, &t.url(&format!("/site/media/{media_href}"))).await;
     assert!(media.starts_with(&[0xFF, 0xD8]), "a JPEG rendition");
     assert_eq!(warta_hub::media::metadata_in(&media), None);
-    let index = t
-        .http
-        .get(t.url("/site/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = String::from_utf8(fetch(&t, &t.url("/site/")).await).unwrap();
     assert!(index.contains("Banjir di Samarinda"));
 
     // Published items list and timeline (read from the audit log).
@@ -1099,15 +1083,7 @@ async fn the_demo_office_has_one_user_per_role_and_items_in_each_step() {
         ["admin", "editor", "official", "publisher", "reporter"]
     );
     // The published demo item is on the local site.
-    let index = t
-        .http
-        .get(t.url("/site/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = String::from_utf8(fetch(&t, &t.url("/site/")).await).unwrap();
     assert!(index.contains("Pemprov raih penghargaan keterbukaan informasi"));
 }
 
