@@ -76,13 +76,15 @@ describe("media settings form", () => {
     thumb_max: 320,
     photo_format: "jpeg",
     max_pixels: 100_000_000,
-    max_attachment_bytes: 200 * 1024 * 1024,
+    max_attachment_bytes: 2048 * 1024 * 1024,
+    max_document_bytes: 200 * 1024 * 1024,
   };
 
   test("shows megapixels and megabytes, and converts back exactly", () => {
     const form = toMediaForm(settings);
     expect(form.max_megapixels).toBe(100);
-    expect(form.max_attachment_mb).toBe(200);
+    expect(form.max_attachment_mb).toBe(2048);
+    expect(form.max_document_mb).toBe(200);
     expect(fromMediaForm(form)).toEqual(settings);
   });
 
@@ -93,6 +95,7 @@ describe("media settings form", () => {
 
   test("only settings fields are shown next to a field", () => {
     expect(isMediaField("web_max")).toBe(true);
+    expect(isMediaField("max_document_bytes")).toBe(true);
     expect(isMediaField("title")).toBe(false);
     expect(isMediaField(undefined)).toBe(false);
   });

@@ -355,6 +355,15 @@ pub struct MediaSettings {
     pub max_pixels: u64,
     #[ts(type = "number")]
     pub max_attachment_bytes: u64,
+    /// Largest document (PDF, office file) accepted; documents are read whole to count pages.
+    #[serde(default = "default_max_document_bytes")]
+    #[ts(type = "number")]
+    pub max_document_bytes: u64,
+}
+
+/// 200 MB: generous for scanned reports, and documents are parsed in memory.
+pub fn default_max_document_bytes() -> u64 {
+    200 * 1024 * 1024
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -373,6 +373,12 @@ impl Office {
                 ));
             }
         };
+        if detected.kind == warta_media::Kind::Document && blob.size > settings.max_document_bytes {
+            let e = HubError::TooLarge {
+                limit: settings.max_document_bytes,
+            };
+            return Err(self.refuse_file(caller, id, filename, &[&blob.sha256], e));
+        }
         let derived = match media::derive(&self.blobs, &path, &detected, &settings) {
             Ok(d) => d,
             Err(e) => return Err(self.refuse_file(caller, id, filename, &[&blob.sha256], e)),

@@ -23,6 +23,7 @@ pub fn default_settings(max_attachment_bytes: u64) -> MediaSettings {
         photo_format: "jpeg".into(),
         max_pixels: 100_000_000,
         max_attachment_bytes,
+        max_document_bytes: warta_api::default_max_document_bytes().min(max_attachment_bytes),
     }
 }
 
@@ -59,6 +60,12 @@ pub fn validate_settings(s: &MediaSettings) -> HubResult<()> {
         return Err(HubError::validation(
             "max_pixels",
             "the pixel limit must be between 1 and 1000 megapixels",
+        ));
+    }
+    if s.max_document_bytes < 1024 * 1024 {
+        return Err(HubError::validation(
+            "max_document_bytes",
+            "the document limit must be at least 1 MB",
         ));
     }
     if s.max_attachment_bytes < 1024 * 1024 {

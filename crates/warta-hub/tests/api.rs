@@ -1495,3 +1495,57 @@ async fn renditions_made_on_the_laptop_are_checked_then_attached() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+fn small_pdf(padding: usize) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n\
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n"
+        .to_vec();
+    for _ in 0..padding / 64 {
+        pdf.extend_from_slice(&[b'%'; 63]);
+        pdf.push(b'\n');
+    }
+    pdf.extend_from_slice(b"trailer << /Root 1 0 R >>\n%%EOF\n");
+    pdf
+}
+
+#[tokio::test]
+async fn documents_have_their_own_size_limit_and_a_page_count() {
+    let t = TestHub::start().await;
+    let admin = t.login("admin").await;
+    let rina = t.login("rina").await;
+    let mut s = admin.ok(Method::GET, "/api/v1/settings/media", None).await;
+    assert_eq!(s["max_document_bytes"], 200 * 1024 * 1024);
+    s["max_document_bytes"] = json!(1024 * 1024);
+    admin
+        .ok(Method::PUT, "/api/v1/settings/media", Some(s))
+        .await;
+    let id = rina.create("Laporan").await;
+    let (st, att) = rina.upload(id, "laporan.pdf", small_pdf(0)).await;
+    assert_eq!(st, StatusCode::CREATED, "{att}");
+    assert_eq!(att["kind"], "document");
+    assert_eq!(att["pages"], 1);
+    let (st, e) = rina
+        .upload(id, "besar.pdf", small_pdf(2 * 1024 * 1024))
+        .await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["code"], "too_large");
+    assert_eq!(
+        rina.item(id).await["attachments"].as_array().unwrap().len(),
+        1
+    );
+    // Photos are not held to the document limit.
+    let mut photo = photo_jpeg(1600, 1200, 4, 100);
+    photo.splice(2..2, {
+        // A large comment segment (stripped from renditions) makes the file bigger than 1 MB.
+        let mut com = Vec::new();
+        for _ in 0..20 {
+            com.extend_from_slice(&[0xFF, 0xFE, 0xFF, 0xFF]);
+            com.extend(std::iter::repeat_n(b'x', 0xFFFD));
+        }
+        com
+    });
+    assert!(photo.len() > 1024 * 1024);
+    let (st, e) = rina.upload(id, "foto.jpg", photo).await;
+    assert_eq!(st, StatusCode::CREATED, "{e}");
+}

@@ -54,6 +54,7 @@ export type MediaForm = {
   photo_format: string;
   max_megapixels: number;
   max_attachment_mb: number;
+  max_document_mb: number;
 };
 
 export function toMediaForm(s: MediaSettings): MediaForm {
@@ -65,6 +66,7 @@ export function toMediaForm(s: MediaSettings): MediaForm {
     photo_format: s.photo_format,
     max_megapixels: Math.round((s.max_pixels / MEGA) * 10) / 10,
     max_attachment_mb: Math.round(s.max_attachment_bytes / MB),
+    max_document_mb: Math.round(s.max_document_bytes / MB),
   };
 }
 
@@ -77,11 +79,12 @@ export function fromMediaForm(f: MediaForm): MediaSettings {
     photo_format: f.photo_format,
     max_pixels: Math.round(f.max_megapixels * MEGA),
     max_attachment_bytes: Math.round(f.max_attachment_mb * MB),
+    max_document_bytes: Math.round(f.max_document_mb * MB),
   };
 }
 
 /** The settings fields the hub may name in a `validation` error. */
-export const MEDIA_FIELDS = ["web_max", "thumb_max", "photo_format", "max_pixels", "max_attachment_bytes", "send_originals", "keep_originals"] as const;
+export const MEDIA_FIELDS = ["web_max", "thumb_max", "photo_format", "max_pixels", "max_attachment_bytes", "max_document_bytes", "send_originals", "keep_originals"] as const;
 export type MediaField = (typeof MEDIA_FIELDS)[number];
 
 export function isMediaField(f: string | undefined): f is MediaField {

@@ -24,4 +24,8 @@ photo_format: string,
 /**
  * Refuse photos declaring more pixels than this, before decoding them.
  */
-max_pixels: number, max_attachment_bytes: number, };
+max_pixels: number, max_attachment_bytes: number, 
+/**
+ * Largest document (PDF, office file) accepted; documents are read whole to count pages.
+ */
+max_document_bytes: number, };
