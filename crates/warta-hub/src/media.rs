@@ -236,77 +236,8 @@ pub fn check_client_rendition(
             info.width, info.height
         )));
     }
-    if let Some(found) = metadata_in(bytes) {
+    if let Some(found) = info.metadata.first() {
         return Err(refuse(format!("still carries metadata ({found})")));
     }
     Ok((info.width, info.height, mime))
-}
-
-/// Names the first metadata block in a JPEG or WebP file, if any.
-pub fn metadata_in(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8]) {
-        let mut i = 2;
-        while i + 4 <= bytes.len() {
-            if bytes[i] != 0xFF {
-                return None;
-            }
-            let marker = bytes[i + 1];
-            if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
-                i += 2;
-                continue;
-            }
-            if marker == 0xDA || marker == 0xD9 {
-                return None; // start of scan: no more header segments
-            }
-            let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
-            let body = &bytes[(i + 4).min(bytes.len())..(i + 2 + len).min(bytes.len())];
-            match marker {
-                0xE1 if body.starts_with(b"Exif\0") => return Some("EXIF"),
-                0xE1 => return Some("XMP"),
-                0xE2 => return Some("ICC profile"),
-                0xED => return Some("IPTC"),
-                0xFE => return Some("comment"),
-                0xE3..=0xEF => return Some("application segment"),
-                _ => {}
-            }
-            i += 2 + len;
-        }
-        None
-    } else if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
-        let mut i = 12;
-        while i + 8 <= bytes.len() {
-            let fourcc = &bytes[i..i + 4];
-            let len = u32::from_le_bytes([bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]])
-                as usize;
-            match fourcc {
-                b"EXIF" => return Some("EXIF"),
-                b"XMP " => return Some("XMP"),
-                b"ICCP" => return Some("ICC profile"),
-                _ => {}
-            }
-            i += 8 + len + (len & 1);
-        }
-        None
-    } else {
-        None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_metadata_segments_in_jpeg() {
-        let clean = [
-            0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x04, 0, 0, 0xFF, 0xDA, 0, 2, 0xFF, 0xD9,
-        ];
-        assert_eq!(metadata_in(&clean), None);
-        let mut exif = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x08];
-        exif.extend_from_slice(b"Exif\0\0");
-        exif.extend_from_slice(&[0xFF, 0xD9]);
-        assert_eq!(metadata_in(&exif), Some("EXIF"));
-        let com = [0xFF, 0xD8, 0xFF, 0xFE, 0x00, 0x04, b'h', b'i', 0xFF, 0xD9];
-        assert_eq!(metadata_in(&com), Some("comment"));
-    }
 }

@@ -38,6 +38,9 @@ pub(crate) struct Header {
     /// The embedded ICC profile, when it could be read without decompressing anything.
     /// PNG keeps its profile zlib-compressed; that one is read by the decoder instead.
     pub icc: Option<Vec<u8>>,
+    /// Metadata blocks found while reading the header (JPEG and WebP), in file order:
+    /// `EXIF`, `XMP`, `ICC profile`, `IPTC`, `comment`, `application segment`.
+    pub metadata: Vec<&'static str>,
 }
 
 /// Tells the type from the first bytes and reads the header of that type.
@@ -140,6 +143,7 @@ fn describe_other(b: &[u8]) -> &'static str {
 // ---------------------------------------------------------------- JPEG
 
 fn jpeg(b: &[u8]) -> Result<Header, PhotoError> {
+    let mut metadata = Vec::new();
     let mut i = 2;
     let mut size = None;
     let mut orientation = 1;
@@ -169,6 +173,9 @@ fn jpeg(b: &[u8]) -> Result<Header, PhotoError> {
             ));
         }
         let body = &b[i + 2..i + len];
+        if let Some(kind) = jpeg_metadata_kind(marker, body) {
+            metadata.push(kind);
+        }
         match marker {
             0xDA => break,
             // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
@@ -214,6 +221,7 @@ fn jpeg(b: &[u8]) -> Result<Header, PhotoError> {
         height,
         orientation,
         icc,
+        metadata,
     })
 }
 
@@ -257,12 +265,27 @@ fn png(b: &[u8]) -> Result<Header, PhotoError> {
         height,
         orientation,
         icc: None,
+        metadata: Vec::new(),
     })
+}
+
+/// Which kind of metadata a JPEG header segment carries, if any (JFIF's APP0 is not metadata).
+fn jpeg_metadata_kind(marker: u8, body: &[u8]) -> Option<&'static str> {
+    match marker {
+        0xE1 if body.starts_with(b"Exif\0") => Some("EXIF"),
+        0xE1 => Some("XMP"),
+        0xE2 => Some("ICC profile"),
+        0xED => Some("IPTC"),
+        0xFE => Some("comment"),
+        0xE3..=0xEF => Some("application segment"),
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------- WebP
 
 fn webp(b: &[u8]) -> Result<Header, PhotoError> {
+    let mut metadata = Vec::new();
     let mut size = None;
     let mut orientation = 1;
     let mut icc = None;
@@ -294,8 +317,13 @@ fn webp(b: &[u8]) -> Result<Header, PhotoError> {
                 let bits = u32::from_le_bytes([d[1], d[2], d[3], d[4]]);
                 size = Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1));
             }
-            b"ICCP" => icc = Some(d.to_vec()),
+            b"ICCP" => {
+                metadata.push("ICC profile");
+                icc = Some(d.to_vec());
+            }
+            b"XMP " => metadata.push("XMP"),
             b"EXIF" => {
+                metadata.push("EXIF");
                 let tiff = d.strip_prefix(b"Exif\0\0").unwrap_or(d);
                 if let Ok(t) = Tiff::new(tiff)
                     && let Ok(o) = t.orientation()
@@ -322,6 +350,7 @@ fn webp(b: &[u8]) -> Result<Header, PhotoError> {
         height,
         orientation,
         icc,
+        metadata,
     })
 }
 
@@ -358,6 +387,7 @@ fn tiff_file(b: &[u8]) -> Result<Header, PhotoError> {
         height,
         orientation,
         icc,
+        metadata: Vec::new(),
     })
 }
 
@@ -545,6 +575,7 @@ fn heic(b: &[u8]) -> Result<Header, PhotoError> {
         height,
         orientation,
         icc: None,
+        metadata: Vec::new(),
     })
 }
 

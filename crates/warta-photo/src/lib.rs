@@ -102,6 +102,10 @@ pub struct PhotoInfo {
     /// EXIF orientation 1–8 (1 = upright; 5–8 swap width and height when shown). For HEIC, the
     /// orientation its `irot`/`imir` boxes amount to.
     pub orientation: u8,
+    /// Metadata blocks in a JPEG's or WebP's header, in file order (`EXIF`, `XMP`,
+    /// `ICC profile`, `IPTC`, `comment`, `application segment`); empty for a clean file.
+    /// Not read for PNG, TIFF or HEIC.
+    pub metadata: Vec<&'static str>,
 }
 
 /// One encoded rendition.
@@ -154,6 +158,7 @@ fn info(h: &header::Header) -> PhotoInfo {
         width: h.width,
         height: h.height,
         orientation: h.orientation,
+        metadata: h.metadata.clone(),
     }
 }
 

@@ -891,3 +891,19 @@ fn every_chroma_subsampling_and_odd_sizes_come_out_right() {
         }
     }
 }
+
+#[test]
+fn probe_names_the_metadata_blocks_a_photo_carries() {
+    let clean = jpeg(&quadrants(64, 48), 90);
+    let info = probe(&clean).unwrap();
+    assert!(info.metadata.is_empty(), "{:?}", info.metadata);
+    let dirty = with_metadata(&clean, 1);
+    assert_eq!(
+        probe(&dirty).unwrap().metadata,
+        ["EXIF", "XMP", "IPTC", "comment"]
+    );
+    // Renditions come out clean, as the hub checks for photos made on a laptop.
+    let r = process(&dirty, &PhotoConfig::default()).unwrap();
+    assert!(probe(&r.web.bytes).unwrap().metadata.is_empty());
+    assert!(probe(&r.thumb.bytes).unwrap().metadata.is_empty());
+}
