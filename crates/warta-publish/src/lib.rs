@@ -18,6 +18,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+pub mod markdown_site;
+pub mod webhook;
+pub mod wordpress;
+
 /// One file of the page: a photo's web rendition, a document or a video.
 #[derive(Debug, Clone)]
 pub struct MediaFile {
@@ -30,6 +34,9 @@ pub struct MediaFile {
     pub path: PathBuf,
     /// SHA-256 of those bytes, hex.
     pub sha256: String,
+    /// Where the hub's own site serves the same bytes publicly (for targets that link rather
+    /// than upload, e.g. a webhook).
+    pub public_url: String,
     /// Alternative text for screen readers (photos).
     pub alt: String,
     pub caption: String,

@@ -1,0 +1,1 @@
+//! Hugo/Jekyll-style Markdown files with front matter, in a folder or a git repository.

@@ -1,0 +1,1 @@
+//! Webhooks for in-house CMSs: a signed JSON POST per publish.

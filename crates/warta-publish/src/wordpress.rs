@@ -1,0 +1,1 @@
+//! WordPress through its REST API v2 with an Application Password.
