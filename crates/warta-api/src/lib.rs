@@ -209,6 +209,11 @@ pub struct ActionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub note: Option<String>,
+    /// `approve` and `publish`: publish at this time instead of at once (WordPress shows the
+    /// post as scheduled; other targets receive it then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
 
 /// Where an item is in its workflow.
@@ -253,6 +258,126 @@ pub struct ItemSummary {
     pub updated_at: DateTime<Utc>,
     /// Public URL once published.
     pub published_url: Option<String>,
+    /// Set while the publisher's "publish" or "unpublish" is still going out to a website.
+    pub publishing: Option<PublishingState>,
+}
+
+/// Progress of an item's publish (or unpublish) across the office's websites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PublishingState {
+    /// `publish` or `unpublish`.
+    pub action: String,
+    /// Targets still waiting.
+    pub pending: u32,
+    /// Failed several times or refused in a way retrying will not fix: the publisher must look.
+    pub attention: bool,
+    /// The most recent error, in plain words.
+    pub last_error: Option<String>,
+    /// Which kind of failure (`unavailable`, `unauthorized`, `rejected`, `local`); the UI
+    /// words each in the user's language.
+    pub last_error_kind: Option<String>,
+}
+
+/// One item version on one website: queued, done, or retrying.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PublicationStatus {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub target_id: i64,
+    pub target_name: String,
+    /// `static`, `wordpress`, `webhook`, `markdown`.
+    pub target_kind: String,
+    /// `publish` or `unpublish`.
+    pub action: String,
+    #[ts(type = "number")]
+    pub version: i64,
+    /// `pending`, `done` or `cancelled` (superseded by a newer version).
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_kind: Option<String>,
+    /// Where the item is on that website, once published.
+    pub url: Option<String>,
+    /// Whether the public page showed what was sent, when it was last checked.
+    pub live_matches: Option<bool>,
+}
+
+/// A website the office publishes to. Secrets are write-only: `has_secret` says one is stored
+/// (in the OS keyring), it is never sent back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PublishTargetInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    /// `static` (the hub's own site), `wordpress`, `webhook` or `markdown`.
+    pub kind: String,
+    /// WordPress site address or webhook URL.
+    pub url: Option<String>,
+    /// WordPress user the application password belongs to.
+    pub username: Option<String>,
+    /// Markdown site: the folder written to.
+    pub folder: Option<String>,
+    /// Markdown site: commit every publish in that folder's git repository.
+    pub git: bool,
+    pub enabled: bool,
+    pub has_secret: bool,
+}
+
+/// Adds or changes a website. `secret` (application password, webhook key) goes to the OS
+/// keyring; leave it out when changing other fields to keep the stored one.
+#[derive(Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PublishTargetInput {
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub url: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub username: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub folder: Option<String>,
+    #[serde(default)]
+    pub git: bool,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for PublishTargetInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublishTargetInput")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("folder", &self.folder)
+            .field("git", &self.git)
+            .field("enabled", &self.enabled)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Alternative text and caption of a photo, shown with it on the public site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AttachmentText {
+    pub alt_text: String,
+    pub caption: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -291,6 +416,9 @@ pub struct Attachment {
     pub similar_to: Option<SimilarPhoto>,
     /// Why a preview or rendition is missing, e.g. a tool that is not installed.
     pub note: Option<String>,
+    /// Alternative text and caption for the public site (photos).
+    pub alt_text: String,
+    pub caption: String,
 }
 
 /// A near-duplicate photo found when a photo was attached.
@@ -436,6 +564,15 @@ pub struct ItemDetail {
     pub published_url: Option<String>,
     /// Reason recorded when rejected or not published.
     pub outcome_note: Option<String>,
+    /// When the item is (to be) published, if someone scheduled it.
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub publishing: Option<PublishingState>,
+    /// The item on each website, newest first.
+    pub publications: Vec<PublicationStatus>,
+    /// An editor may reopen a published item for a correction.
+    pub can_correct: bool,
+    /// A publisher may take a published item off the websites.
+    pub can_unpublish: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

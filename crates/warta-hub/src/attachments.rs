@@ -73,11 +73,13 @@ struct Row {
     note: Option<String>,
     similar_to: Option<i64>,
     similar_distance: Option<u32>,
+    alt_text: String,
+    caption: String,
 }
 
 const COLS: &str = "a.id, a.item_id, a.filename, a.mime, a.kind, a.size, a.sha256, u.display_name, a.uploaded_at, \
      a.web_sha256, a.web_mime, a.thumb_sha256, a.thumb_mime, a.width, a.height, a.pages, a.duration_ms, \
-     a.codecs, a.original_kept, a.note, a.similar_to, a.similar_distance";
+     a.codecs, a.original_kept, a.note, a.similar_to, a.similar_distance, a.alt_text, a.caption";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -103,6 +105,8 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         note: r.get(19)?,
         similar_to: r.get(20)?,
         similar_distance: r.get(21)?,
+        alt_text: r.get(22)?,
+        caption: r.get(23)?,
     })
 }
 
@@ -225,6 +229,8 @@ impl Office {
             codecs: r.codecs.clone(),
             similar_to,
             note: r.note.clone(),
+            alt_text: r.alt_text.clone(),
+            caption: r.caption.clone(),
         })
     }
 
@@ -311,6 +317,58 @@ impl Office {
         )?;
         tx.commit()?;
         Ok(s)
+    }
+
+    /// Sets a photo's alternative text and caption; whoever may edit the item may do it.
+    pub fn set_attachment_text(
+        &self,
+        caller: &Caller,
+        item_id: i64,
+        attachment_id: i64,
+        text: api::AttachmentText,
+    ) -> HubResult<api::Attachment> {
+        let result = (|| {
+            let alt = text.alt_text.trim().to_string();
+            let caption = text.caption.trim().to_string();
+            if alt.chars().count() > 300 {
+                return Err(HubError::validation(
+                    "alt_text",
+                    "alternative text is limited to 300 characters",
+                ));
+            }
+            if caption.chars().count() > 1000 {
+                return Err(HubError::validation(
+                    "caption",
+                    "a caption is limited to 1000 characters",
+                ));
+            }
+            let now = self.now();
+            let mut conn = self.db();
+            let tx = conn.transaction()?;
+            let item = Self::viewable(&tx, caller, item_id)?;
+            Self::check_edit(&tx, caller, &item)?;
+            let r = load(&tx, attachment_id)?;
+            if r.item_id != item_id {
+                return Err(HubError::NotFound("attachment"));
+            }
+            tx.execute(
+                "UPDATE attachments SET alt_text = ?2, caption = ?3 WHERE id = ?1",
+                params![attachment_id, alt, caption],
+            )?;
+            audit::append(
+                &tx,
+                now,
+                &caller.actor(),
+                "attachment.text",
+                Some(item_id),
+                serde_json::json!({ "attachment": attachment_id, "alt_text": alt, "caption": caption }),
+            )?;
+            let r = load(&tx, attachment_id)?;
+            let dto = self.to_dto(&tx, &r, Some(caller))?;
+            tx.commit()?;
+            Ok(dto)
+        })();
+        self.refuse_unless(caller, Some(item_id), "attachment.text", result)
     }
 
     // ------------------------------------------------------------ uploads

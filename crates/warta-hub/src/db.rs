@@ -8,6 +8,7 @@ use std::path::Path;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_media.sql"),
+    include_str!("../migrations/0003_publishing.sql"),
 ];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.

@@ -79,6 +79,15 @@ pub fn router(office: Arc<Office>) -> Router {
         .route("/items/{id}", get(get_item).put(save_item))
         .route("/items/{id}/actions/{action}", post(act))
         .route("/items/{id}/claim", post(claim))
+        .route("/items/{id}/unpublish", post(unpublish))
+        .route("/items/{id}/correct", post(correct))
+        .route("/items/{id}/publishing/retry", post(retry_publishing))
+        .route(
+            "/items/{id}/attachments/{attachment}/text",
+            put(set_attachment_text),
+        )
+        .route("/targets", get(publish_targets).post(add_publish_target))
+        .route("/targets/{id}", put(update_publish_target))
         .route("/items/{id}/lock", axum::routing::delete(release_lock))
         .route("/items/{id}/comments", post(add_comment))
         .route("/items/{id}/attachments", post(upload))
@@ -237,6 +246,70 @@ async fn act(
 ) -> HubResult<Json<api::ItemDetail>> {
     let req = body.map(|Json(b)| b).unwrap_or_default();
     blocking(move || o.act(&c, id, &action, req))
+        .await
+        .map(Json)
+}
+
+async fn unpublish(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    body: Option<Json<api::ActionRequest>>,
+) -> HubResult<Json<api::ItemDetail>> {
+    let req = body.map(|Json(b)| b).unwrap_or_default();
+    blocking(move || o.unpublish(&c, id, req)).await.map(Json)
+}
+
+async fn correct(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    body: Option<Json<api::ActionRequest>>,
+) -> HubResult<Json<api::ItemDetail>> {
+    let req = body.map(|Json(b)| b).unwrap_or_default();
+    blocking(move || o.correct(&c, id, req)).await.map(Json)
+}
+
+async fn retry_publishing(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::ItemDetail>> {
+    blocking(move || o.retry_publishing(&c, id)).await.map(Json)
+}
+
+async fn set_attachment_text(
+    State(o): Hub,
+    c: Caller,
+    Path((id, attachment)): Path<(i64, i64)>,
+    Json(t): Json<api::AttachmentText>,
+) -> HubResult<Json<api::Attachment>> {
+    blocking(move || o.set_attachment_text(&c, id, attachment, t))
+        .await
+        .map(Json)
+}
+
+async fn publish_targets(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::PublishTargetInfo>>> {
+    blocking(move || o.publish_targets(&c)).await.map(Json)
+}
+
+async fn add_publish_target(
+    State(o): Hub,
+    c: Caller,
+    Json(t): Json<api::PublishTargetInput>,
+) -> HubResult<Json<api::PublishTargetInfo>> {
+    blocking(move || o.add_publish_target(&c, t))
+        .await
+        .map(Json)
+}
+
+async fn update_publish_target(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(t): Json<api::PublishTargetInput>,
+) -> HubResult<Json<api::PublishTargetInfo>> {
+    blocking(move || o.update_publish_target(&c, id, t))
         .await
         .map(Json)
 }

@@ -17,6 +17,9 @@ pub mod http;
 pub mod media;
 pub mod office;
 pub mod publish;
+pub mod publishing;
+mod secrets;
+mod targets;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,6 +80,7 @@ impl RunningHub {
 
     /// Stops accepting requests and waits for in-flight ones.
     pub async fn shutdown(self) {
+        self.office.stop_publisher();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
     }
@@ -89,6 +93,8 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     let office = tokio::task::spawn_blocking(move || Office::open(config, clock)).await??;
     let office = Arc::new(office);
     office.set_base_url(&format!("http://{addr}"));
+    // Publications left pending by a previous run (killed, or a website down) go out now.
+    office.start_publisher();
     let app = http::router(office.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -61,25 +61,26 @@ impl Caller {
 #[derive(Debug, Clone)]
 pub(crate) struct ItemRow {
     pub(crate) id: i64,
-    sop: String,
+    pub(crate) sop: String,
     pub(crate) content: api::ItemContent,
-    author_id: i64,
-    version: i64,
-    step: String,
-    step_entered_at: DateTime<Utc>,
-    step_due_at: Option<DateTime<Utc>>,
-    lock_user_id: Option<i64>,
-    lock_since: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    published_url: Option<String>,
-    published_at: Option<DateTime<Utc>>,
-    outcome_note: Option<String>,
+    pub(crate) author_id: i64,
+    pub(crate) version: i64,
+    pub(crate) step: String,
+    pub(crate) step_entered_at: DateTime<Utc>,
+    pub(crate) step_due_at: Option<DateTime<Utc>>,
+    pub(crate) lock_user_id: Option<i64>,
+    pub(crate) lock_since: Option<DateTime<Utc>>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) published_url: Option<String>,
+    pub(crate) published_at: Option<DateTime<Utc>>,
+    pub(crate) outcome_note: Option<String>,
+    pub(crate) scheduled_at: Option<DateTime<Utc>>,
 }
 
 const ITEM_COLS: &str = "id, sop, title, summary, body, category, tags, unit, author_id, version, step, \
      step_entered_at, step_due_at, lock_user_id, lock_since, created_at, updated_at, \
-     published_url, published_at, outcome_note";
+     published_url, published_at, outcome_note, scheduled_at";
 
 fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<ItemRow> {
     let tags: String = r.get(6)?;
@@ -106,6 +107,7 @@ fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<ItemRow> {
         published_url: r.get(17)?,
         published_at: r.get(18)?,
         outcome_note: r.get(19)?,
+        scheduled_at: r.get(20)?,
     })
 }
 
@@ -146,6 +148,7 @@ pub struct Office {
     pub(crate) site_base: RwLock<String>,
     /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
     pub(crate) url_key: [u8; 32],
+    pub(crate) queue: Arc<crate::publishing::PublishQueue>,
 }
 
 impl Office {
@@ -166,6 +169,7 @@ impl Office {
             site,
             site_base: RwLock::new(String::new()),
             url_key: rand::random(),
+            queue: Arc::default(),
             config,
         };
         office.seed_holidays()?;
@@ -206,7 +210,7 @@ impl Office {
         &self.blobs
     }
 
-    fn sop(&self, id: &str) -> HubResult<&Definition> {
+    pub(crate) fn sop(&self, id: &str) -> HubResult<&Definition> {
         self.sops
             .iter()
             .find(|d| d.id == id)
@@ -606,7 +610,7 @@ impl Office {
         }
     }
 
-    fn user_name(conn: &Connection, id: i64) -> HubResult<String> {
+    pub(crate) fn user_name(conn: &Connection, id: i64) -> HubResult<String> {
         Ok(conn
             .query_row("SELECT display_name FROM users WHERE id = ?1", [id], |r| {
                 r.get(0)
@@ -751,6 +755,7 @@ impl Office {
             version: item.version,
             updated_at: item.updated_at,
             published_url: item.published_url.clone(),
+            publishing: Self::publishing_state(conn, item.id)?,
         })
     }
 
@@ -796,6 +801,11 @@ impl Office {
             updated_at: item.updated_at,
             published_url: item.published_url.clone(),
             outcome_note: item.outcome_note.clone(),
+            scheduled_at: item.scheduled_at,
+            publishing: Self::publishing_state(conn, item.id)?,
+            publications: Self::publication_statuses(conn, item.id)?,
+            can_correct: item.step == "published" && caller.has(Role::Editor),
+            can_unpublish: item.step == "published" && caller.has(Role::Publisher),
         })
     }
 
@@ -1001,9 +1011,9 @@ impl Office {
     }
 
     /// Moves the item into `to`: closes the open step visit, opens a new one with its due time.
-    fn enter_step(
+    pub(crate) fn enter_step(
         &self,
-        tx: &Transaction,
+        tx: &Connection,
         def: &Definition,
         item_id: i64,
         to: &str,
@@ -1176,17 +1186,49 @@ impl Office {
                 ));
             }
             let now = self.now();
-            let published_url = if action == "publish" {
-                Some(self.publish_to_site(&item, now)?)
-            } else {
-                None
-            };
+            if let Some(at) = req.scheduled_at
+                && (at <= now || at > now + Duration::days(366))
+            {
+                return Err(HubError::validation(
+                    "scheduled_at",
+                    "a scheduled time must be in the future, within a year",
+                ));
+            }
             let mut conn = self.db();
             let tx = conn.transaction()?;
             let current = Self::load_item(&tx, id)?;
             if current.step != item.step || current.version != item.version {
                 // Someone acted in between; re-check against the new state.
                 self.check_action(&tx, def, caller, &current, action)?;
+            }
+            if req.scheduled_at.is_some() && matches!(action, "approve" | "publish") {
+                tx.execute(
+                    "UPDATE items SET scheduled_at = ?2 WHERE id = ?1",
+                    params![id, req.scheduled_at],
+                )?;
+            }
+            if action == "publish" {
+                // The step completes when every website has the item (see publishing.rs).
+                let current = Self::load_item(&tx, id)?;
+                let queued =
+                    self.queue_publish(&tx, caller, &current, current.scheduled_at, now)?;
+                audit::append(
+                    &tx,
+                    now,
+                    &caller.actor(),
+                    "item.action",
+                    Some(id),
+                    json!({ "action": action, "from_step": item.step, "queued": queued,
+                            "version": item.version, "scheduled_at": current.scheduled_at }),
+                )?;
+                tx.commit()?;
+                drop(conn);
+                self.run_due_publications(Some(id));
+                self.queue.ring();
+                return self.get_item(caller, id);
+            }
+            if action == "not_publish" {
+                Self::refuse_if_busy(&tx, id)?;
             }
             self.enter_step(&tx, def, id, &act.to, now)?;
             // Leaving the editor's step ends the editing session.
@@ -1201,12 +1243,6 @@ impl Office {
                     params![id, note],
                 )?;
             }
-            if let Some(url) = &published_url {
-                tx.execute(
-                    "UPDATE items SET published_url = ?2, published_at = ?3 WHERE id = ?1",
-                    params![id, url, now],
-                )?;
-            }
             audit::append(
                 &tx,
                 now,
@@ -1214,7 +1250,7 @@ impl Office {
                 "item.action",
                 Some(id),
                 json!({ "action": action, "from_step": item.step, "to_step": act.to,
-                        "note": note, "version": item.version, "url": published_url }),
+                        "note": note, "version": item.version }),
             )?;
             let item = Self::load_item(&tx, id)?;
             let detail = self.detail(&tx, caller, &item)?;
@@ -1495,7 +1531,11 @@ impl Office {
         })
     }
 
-    fn publish_to_site(&self, item: &ItemRow, now: DateTime<Utc>) -> HubResult<String> {
+    pub(crate) fn unpublish_from_site(&self, item_id: i64) -> anyhow::Result<()> {
+        self.site.unpublish(item_id)
+    }
+
+    pub(crate) fn publish_to_site(&self, item: &ItemRow, now: DateTime<Utc>) -> HubResult<String> {
         let mut page = {
             let conn = self.db();
             self.page_for(&conn, item, false)?

@@ -88,7 +88,7 @@ pub fn slug(title: &str) -> String {
     if s.is_empty() { "item".into() } else { s }
 }
 
-fn extension_for(mime: &str) -> &'static str {
+pub fn extension_for(mime: &str) -> &'static str {
     match mime {
         "image/jpeg" => "jpg",
         "image/png" => "png",

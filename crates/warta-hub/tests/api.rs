@@ -368,7 +368,9 @@ async fn the_whole_sop_a_path_ends_on_the_local_site() {
             "item.saved",
             "item.action",
             "item.action",
-            "item.action"
+            "item.action",
+            "publish.done",
+            "item.published"
         ]
     );
     let actions: Vec<&str> = tl

@@ -7,4 +7,9 @@ export type ActionRequest = {
 /**
  * A note or reason; required by actions whose definition says so (reject, return, send back, not publish).
  */
-note?: string, };
+note?: string, 
+/**
+ * `approve` and `publish`: publish at this time instead of at once (WordPress shows the
+ * post as scheduled; other targets receive it then).
+ */
+scheduled_at?: string, };

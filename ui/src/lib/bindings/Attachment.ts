@@ -46,4 +46,8 @@ similar_to: SimilarPhoto | null,
 /**
  * Why a preview or rendition is missing, e.g. a tool that is not installed.
  */
-note: string | null, };
+note: string | null, 
+/**
+ * Alternative text and caption for the public site (photos).
+ */
+alt_text: string, caption: string, };

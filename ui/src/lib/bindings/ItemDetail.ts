@@ -4,6 +4,8 @@ import type { AvailableAction } from "./AvailableAction";
 import type { Comment } from "./Comment";
 import type { ItemContent } from "./ItemContent";
 import type { LockInfo } from "./LockInfo";
+import type { PublicationStatus } from "./PublicationStatus";
+import type { PublishingState } from "./PublishingState";
 import type { StepState } from "./StepState";
 import type { StepTime } from "./StepTime";
 
@@ -15,4 +17,20 @@ actions: Array<AvailableAction>, can_edit: boolean, can_claim: boolean, created_
 /**
  * Reason recorded when rejected or not published.
  */
-outcome_note: string | null, };
+outcome_note: string | null, 
+/**
+ * When the item is (to be) published, if someone scheduled it.
+ */
+scheduled_at: string | null, publishing: PublishingState | null, 
+/**
+ * The item on each website, newest first.
+ */
+publications: Array<PublicationStatus>, 
+/**
+ * An editor may reopen a published item for a correction.
+ */
+can_correct: boolean, 
+/**
+ * A publisher may take a published item off the websites.
+ */
+can_unpublish: boolean, };
