@@ -37,6 +37,8 @@ const attachment = (id: number, thumb: string | null = null): Attachment => ({
   codecs: null,
   similar_to: null,
   note: null,
+  alt_text: "",
+  caption: "",
 });
 
 const fold = (events: ImportEvent[]) => events.reduce(applyImportEvent, startView(job()));

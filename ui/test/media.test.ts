@@ -28,6 +28,8 @@ function attachment(over: Partial<Attachment>): Attachment {
     codecs: null,
     similar_to: null,
     note: null,
+    alt_text: "",
+    caption: "",
     ...over,
   };
 }
