@@ -12,7 +12,8 @@ export PATH := $(CARGO_BIN):$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
 	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential \
-	cmake nasm poppler-utils ffmpeg libheif-examples
+	cmake nasm poppler-utils ffmpeg libheif-examples \
+	gnome-keyring dbus-daemon libdbus-1-dev
 
 APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
@@ -70,7 +71,7 @@ test: deps
 	cargo clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run check
 	cd ui && npm test
-	cargo test --workspace
+	scripts/with-keyring cargo test --workspace
 	@if ! git diff --quiet -- $(BINDINGS) \
 		|| [ -n "$$(git ls-files --others --exclude-standard -- $(BINDINGS))" ]; then \
 		git status --short -- $(BINDINGS); \

@@ -149,11 +149,23 @@ pub struct Office {
     /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
     pub(crate) url_key: [u8; 32],
     pub(crate) queue: Arc<crate::publishing::PublishQueue>,
+    /// Publishing-target secrets: the OS keyring, namespaced by the data directory.
+    pub(crate) secrets: Arc<dyn warta_secrets::SecretStore>,
 }
 
 impl Office {
     /// Opens (creating and migrating) the office's data in `config.data_dir`.
     pub fn open(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Office> {
+        let secrets = Arc::new(warta_secrets::KeyringStore::for_data_dir(&config.data_dir));
+        Self::open_with_secrets(config, clock, secrets)
+    }
+
+    /// [`Office::open`] with another secret store (a test's own keyring namespace).
+    pub fn open_with_secrets(
+        config: HubConfig,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn warta_secrets::SecretStore>,
+    ) -> anyhow::Result<Office> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let conn = crate::db::open(&config.data_dir.join("warta.db"))?;
@@ -170,6 +182,7 @@ impl Office {
             site_base: RwLock::new(String::new()),
             url_key: rand::random(),
             queue: Arc::default(),
+            secrets,
             config,
         };
         office.seed_holidays()?;

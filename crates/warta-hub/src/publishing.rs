@@ -154,6 +154,13 @@ pub fn backoff(attempts: u32, transient: bool) -> Duration {
     Duration::seconds(secs.min(3600))
 }
 
+/// Keyring entry of a target's secret; a new one per change, so a secret is stored before the
+/// row that names it.
+fn new_secret_id() -> String {
+    let r: [u8; 8] = rand::random();
+    format!("target/{}", hex::encode(r))
+}
+
 fn new_key(item_id: i64, version: i64, target_id: i64) -> String {
     let r: [u8; 6] = rand::random();
     format!("w{item_id}-v{version}-t{target_id}-{}", hex::encode(r))
@@ -305,29 +312,30 @@ impl Office {
                     },
                 ));
             }
+            // The keyring may block (an unlock prompt): never while holding the database.
+            let secret_id = if secret.is_empty() {
+                None
+            } else {
+                let id = new_secret_id();
+                self.store_secret(&id, secret)?;
+                Some(id)
+            };
             let now = self.now();
             let mut conn = self.db();
             let tx = conn.transaction()?;
             tx.execute(
-                "INSERT INTO publish_targets (name, kind, config, enabled, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO publish_targets (name, kind, config, secret_id, enabled, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     input.name.trim(),
                     input.kind,
                     serde_json::to_string(&config).expect("json"),
+                    secret_id,
                     input.enabled,
                     now
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            if !secret.is_empty() {
-                let secret_id = format!("target/{id}");
-                self.store_secret(&secret_id, secret)?;
-                tx.execute(
-                    "UPDATE publish_targets SET secret_id = ?2 WHERE id = ?1",
-                    params![id, secret_id],
-                )?;
-            }
             let t = Self::load_target(&tx, id)?;
             audit::append(
                 &tx,
@@ -352,6 +360,15 @@ impl Office {
     ) -> HubResult<api::PublishTargetInfo> {
         let result = (|| {
             caller.require(Role::Admin, "changing a website")?;
+            // The keyring may block (an unlock prompt): never while holding the database.
+            let new_secret = match input.secret.as_deref().map(str::trim) {
+                Some(secret) if !secret.is_empty() => {
+                    let id = new_secret_id();
+                    self.store_secret(&id, secret)?;
+                    Some(id)
+                }
+                _ => None,
+            };
             let now = self.now();
             let mut conn = self.db();
             let tx = conn.transaction()?;
@@ -378,11 +395,7 @@ impl Office {
                         input.enabled
                     ],
                 )?;
-                if let Some(secret) = input.secret.as_deref().map(str::trim)
-                    && !secret.is_empty()
-                {
-                    let secret_id = format!("target/{id}");
-                    self.store_secret(&secret_id, secret)?;
+                if let Some(secret_id) = &new_secret {
                     tx.execute(
                         "UPDATE publish_targets SET secret_id = ?2 WHERE id = ?1",
                         params![id, secret_id],
