@@ -10,6 +10,8 @@
 //! through an explicit allowlist (see [`render_markdown`]), every other field is escaped, and
 //! full pages carry a Content-Security-Policy that forbids scripts as a second line of defence.
 
+#[cfg(feature = "inert-check")]
+pub mod inert;
 mod markdown;
 mod page;
 
