@@ -57,9 +57,42 @@ pub fn render_markdown(md: &str) -> String {
 ///
 /// Idempotent on its own output, so [`crate::page_html`] applies it again to the body it is
 /// given: a caller that forgets to sanitise cannot produce an unsafe page.
+///
+/// The result is what a browser builds when it reads it back. Removing a disallowed element
+/// keeps its children where it stood, which can leave a tree no parser would build (an `<img>`
+/// straight in a `<table>` once a `<caption>` is gone, a `<p>` in a `<p>` once a `<select>` is
+/// gone); read again, such markup moves (mutation XSS works this way). So the allowlist is
+/// applied until its output no longer changes, and markup that still changes after a few
+/// rounds is published as plain text.
 pub fn sanitise_html(html: &str) -> String {
-    SANITISER.clean(html).to_string()
+    let mut current = SANITISER.clean(html).to_string();
+    for _ in 0..MAX_PASSES {
+        let again = SANITISER.clean(&current).to_string();
+        if again == current {
+            return current;
+        }
+        current = again;
+    }
+    TEXT_ONLY.clean(&current).to_string()
 }
+
+/// Rounds of the allowlist after the first before giving up on markup.
+const MAX_PASSES: usize = 4;
+
+/// Keeps text only, for markup that would not settle.
+static TEXT_ONLY: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut builder = Builder::empty();
+    builder
+        .clean_content_tags(CLEAN_CONTENT_TAGS.iter().copied().collect())
+        .strip_comments(true);
+    builder
+});
+
+/// Removed with their content, not just unwrapped.
+const CLEAN_CONTENT_TAGS: &[&str] = &[
+    "script", "style", "template", "iframe", "object", "embed", "svg", "math", "noscript",
+    "noembed", "noframes", "xmp", "title",
+];
 
 static SANITISER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&str> = [
@@ -107,12 +140,7 @@ static SANITISER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     .into_iter()
     .map(|(tag, attrs)| (tag, attrs.iter().copied().collect()))
     .collect();
-    let clean_content_tags: HashSet<&str> = [
-        "script", "style", "template", "iframe", "object", "embed", "svg", "math", "noscript",
-        "noembed", "noframes", "xmp", "title",
-    ]
-    .into_iter()
-    .collect();
+    let clean_content_tags: HashSet<&str> = CLEAN_CONTENT_TAGS.iter().copied().collect();
 
     let mut builder = Builder::empty();
     builder
