@@ -1,5 +1,7 @@
 //! The one integration-test binary of warta-render.
 
+mod xss;
+
 use expect_test::{Expect, expect};
 use warta_render::{
     IndexEntry, Page, PageAttachment, escape_html, index_html, page_html, render_markdown,
