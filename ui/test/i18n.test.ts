@@ -8,6 +8,7 @@ import { translate } from "../src/lib/i18n/translate";
 import { ERROR_CODES } from "../src/lib/errors";
 import { ALL_ROLES } from "../src/lib/roles";
 import { MEDIA_FIELDS } from "../src/lib/media";
+import { ALL_TARGET_KINDS, ERROR_KINDS, TARGET_FIELDS } from "../src/lib/publishing";
 import { SHELL_ERROR_CODES } from "../src/lib/shell";
 
 const SRC = join(__dirname, "../src");
@@ -70,7 +71,17 @@ describe("catalogs", () => {
       ),
       ...["tasks", "items", "published"].flatMap((m) => ["title", "intro", "empty"].map((x) => `queue.${m}.${x}`)),
       ...["content", "page", "timeline", "revisions"].map((x) => `tab.${x}`),
-      ...["users", "holidays", "media", "audit", "sops"].map((x) => `admin.tab.${x}`),
+      ...["users", "holidays", "media", "websites", "audit", "sops"].map((x) => `admin.tab.${x}`),
+      ...[...ERROR_KINDS, "other"].map((k) => `publishing.error.${k}`),
+      ...["publish", "unpublish"].map((a) => `publishing.action.${a}`),
+      ...["pending", "done", "cancelled"].map((s) => `publishing.state.${s}`),
+      ...ALL_TARGET_KINDS.map((k) => `websites.kind.${k}`),
+      ...TARGET_FIELDS.filter((f) => f !== "secret").map((f) => `websites.invalid.${f}`),
+      ...TARGET_FIELDS.map((f) => `field.${f}`),
+      ...["alt_text", "caption"].flatMap((f) => [`attach.invalid.${f}`, `field.${f}`]),
+      ...["invalid", "past", "too_far", "refused"].map((x) => `schedule.${x}`),
+      ...["scheduled_at", "note"].map((f) => `field.${f}`),
+      ...["correct", "unpublish"].map((a) => `action.${a}`),
       ...Object.keys(SHELL_ERROR_CODES).map((c) => `errors.shell.${c}`),
       ...["queued", "running", "done", "failed", "cancelled"].map((x) => `import.state.${x}`),
       ...MEDIA_FIELDS.flatMap((f) => [`media.invalid.${f}`, `field.${f}`]),
@@ -83,6 +94,9 @@ describe("catalogs", () => {
       ...["title", "summary", "body", "category", "tags", "unit"].map((f) => `field.${f}`),
       ...["created", "saved", "action", "comment", "attached", "refused", "claimed", "released", "lock_broken"].map(
         (k) => `timeline.kind.item.${k}`,
+      ),
+      ...["item.correct", "item.unpublish", "item.published", "item.unpublished", "publish.done", "publish.failed", "publish.cancelled", "publish.retry", "publish.live_check", "unpublish.done", "attachment.text"].map(
+        (k) => `timeline.kind.${k}`,
       ),
     ];
     expect(built.filter((k) => !(k in id))).toEqual([]);

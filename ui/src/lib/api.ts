@@ -4,6 +4,7 @@ import { invoke } from "@tauri-apps/api/core";
 import type { ActionRequest } from "./bindings/ActionRequest";
 import type { ApiError } from "./bindings/ApiError";
 import type { Attachment } from "./bindings/Attachment";
+import type { AttachmentText } from "./bindings/AttachmentText";
 import type { AuditReport } from "./bindings/AuditReport";
 import type { Comment } from "./bindings/Comment";
 import type { Holiday } from "./bindings/Holiday";
@@ -16,6 +17,8 @@ import type { MediaSettings } from "./bindings/MediaSettings";
 import type { NewComment } from "./bindings/NewComment";
 import type { NewUser } from "./bindings/NewUser";
 import type { PagePreview } from "./bindings/PagePreview";
+import type { PublishTargetInfo } from "./bindings/PublishTargetInfo";
+import type { PublishTargetInput } from "./bindings/PublishTargetInput";
 import type { RenderResponse } from "./bindings/RenderResponse";
 import type { Revision } from "./bindings/Revision";
 import type { RevisionDiff } from "./bindings/RevisionDiff";
@@ -200,6 +203,14 @@ export const hub = {
   act: (id: number, action: string, req: ActionRequest) =>
     json<ItemDetail>("POST", `/api/v1/items/${id}/actions/${enc(action)}`, req),
   claim: (id: number) => json<ItemDetail>("POST", `/api/v1/items/${id}/claim`),
+  /** Publisher: takes a published item off every website; `note` is the reason (required). */
+  unpublish: (id: number, req: ActionRequest) => json<ItemDetail>("POST", `/api/v1/items/${id}/unpublish`, req),
+  /** Editor: reopens a published item into `edit` (the caller gets the lock); `note` says what to correct. */
+  correct: (id: number, req: ActionRequest) => json<ItemDetail>("POST", `/api/v1/items/${id}/correct`, req),
+  /** Publisher: tries the item's waiting publications now. */
+  retryPublishing: (id: number) => json<ItemDetail>("POST", `/api/v1/items/${id}/publishing/retry`),
+  setAttachmentText: (itemId: number, attachmentId: number, text: AttachmentText) =>
+    json<Attachment>("PUT", `/api/v1/items/${itemId}/attachments/${attachmentId}/text`, text),
   releaseLock: (id: number) => json<ItemDetail>("DELETE", `/api/v1/items/${id}/lock`),
   comment: (id: number, req: NewComment) => json<Comment>("POST", `/api/v1/items/${id}/comments`, req),
   revisions: (id: number) => json<RevisionSummary[]>("GET", `/api/v1/items/${id}/revisions`),
@@ -215,6 +226,10 @@ export const hub = {
   holidays: () => json<Holiday[]>("GET", "/api/v1/holidays"),
   setHolidays: (list: Holiday[]) => json<Holiday[]>("PUT", "/api/v1/holidays", list),
   verifyAudit: () => json<AuditReport>("GET", "/api/v1/audit/verify"),
+  targets: () => json<PublishTargetInfo[]>("GET", "/api/v1/targets"),
+  addTarget: (req: PublishTargetInput) => json<PublishTargetInfo>("POST", "/api/v1/targets", req),
+  /** Without `secret`, the stored one is kept. */
+  updateTarget: (id: number, req: PublishTargetInput) => json<PublishTargetInfo>("PUT", `/api/v1/targets/${id}`, req),
   mediaSettings: () => json<MediaSettings>("GET", "/api/v1/settings/media"),
   setMediaSettings: (s: MediaSettings) => json<MediaSettings>("PUT", "/api/v1/settings/media", s),
 

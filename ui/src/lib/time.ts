@@ -32,6 +32,28 @@ export function formatWitaLong(iso: string | null, t: T): string {
   return `${t(`time.day.${p.wd}`)} ${p.d} ${t(`time.month.${p.mo}`)} ${p.y} ${pad(p.h)}:${pad(p.mi)} WITA`;
 }
 
+// --- the schedule input: a `datetime-local` value read as WITA wall clock, whatever the computer's zone ---
+
+/** "2025-11-24T08:30" (WITA wall clock, seconds optional) → the instant as ISO UTC; null when not a real time. */
+export function witaInputToIso(value: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC rolls 31 Feb over to March: a rolled date is not what was typed.
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
+  return new Date(ms - WITA_OFFSET_MS).toISOString();
+}
+
+/** An instant as the `datetime-local` value showing it in WITA ("2025-11-24T08:30"); "" for none or bad input. */
+export function isoToWitaInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const p = witaParts(iso);
+  if (!p) return "";
+  return `${p.y}-${pad(p.mo + 1)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}`;
+}
+
 /** Working minutes as "1 j 30 mnt" / "1 h 30 min"; days are not folded in (a working day is not 24 h). */
 export function formatMinutes(minutes: number | null, t: T): string {
   if (minutes === null) return "—";
