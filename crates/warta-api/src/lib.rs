@@ -258,6 +258,8 @@ pub struct ItemSummary {
     pub updated_at: DateTime<Utc>,
     /// Public URL once published.
     pub published_url: Option<String>,
+    /// When the item is to be published, if someone scheduled it.
+    pub scheduled_at: Option<DateTime<Utc>>,
     /// Set while the publisher's "publish" or "unpublish" is still going out to a website.
     pub publishing: Option<PublishingState>,
 }

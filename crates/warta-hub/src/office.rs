@@ -768,6 +768,7 @@ impl Office {
             version: item.version,
             updated_at: item.updated_at,
             published_url: item.published_url.clone(),
+            scheduled_at: item.scheduled_at,
             publishing: Self::publishing_state(conn, item.id)?,
         })
     }
@@ -781,11 +782,14 @@ impl Office {
         let now = self.now();
         let def = self.sop(&item.sop)?;
         let step = def.step(&item.step);
+        let publishing = Self::publishing_state(conn, item.id)?;
         let actions = step
             .map(|s| {
                 s.actions
                     .iter()
                     .filter(|a| a.id != "claim")
+                    // Nothing else while the item is going out to a website.
+                    .filter(|_| publishing.is_none())
                     .filter(|a| self.check_action(conn, def, caller, item, &a.id).is_ok())
                     .map(|a| api::AvailableAction {
                         id: a.id.clone(),
@@ -815,7 +819,7 @@ impl Office {
             published_url: item.published_url.clone(),
             outcome_note: item.outcome_note.clone(),
             scheduled_at: item.scheduled_at,
-            publishing: Self::publishing_state(conn, item.id)?,
+            publishing,
             publications: Self::publication_statuses(conn, item.id)?,
             can_correct: item.step == "published" && caller.has(Role::Editor),
             can_unpublish: item.step == "published" && caller.has(Role::Publisher),

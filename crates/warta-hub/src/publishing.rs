@@ -904,7 +904,7 @@ impl Office {
                     "publish.failed",
                     Some(row.item_id),
                     json!({ "target": target.id, "target_name": target.name, "key": row.key,
-                            "action": row.action, "attempt": attempts, "error": message,
+                            "queue_action": row.action, "attempt": attempts, "error": message,
                             "kind": error_kind(&e), "next_attempt_at": next,
                             "attention": attention }),
                 )?;

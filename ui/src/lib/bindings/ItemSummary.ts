@@ -12,6 +12,10 @@ export type ItemSummary = { id: number, title: string, unit: string, author: str
  */
 published_url: string | null, 
 /**
+ * When the item is to be published, if someone scheduled it.
+ */
+scheduled_at: string | null, 
+/**
  * Set while the publisher's "publish" or "unpublish" is still going out to a website.
  */
 publishing: PublishingState | null, };
