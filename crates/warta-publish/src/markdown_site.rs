@@ -39,6 +39,11 @@
 //! Warta still shows them; the front matter lists them too (`media`, plus `images` and `image`
 //! for the featured photo, which Hugo's and jekyll-seo-tag's templates read).
 //!
+//! Both generators take the page's URL from `slug` (Hugo: `/berita/<slug>/`). Jekyll's default
+//! permalink also puts the categories in the URL; a site usually sets
+//! `permalink: /berita/:slug/` in `_config.yml`. Checked by hand and in the tests (when the
+//! programs are installed) with Debian's Hugo 0.111 and Jekyll 4.3.
+//!
 //! # Front matter
 //!
 //! ```yaml
@@ -721,8 +726,8 @@ impl MarkdownSite {
         Ok(())
     }
 
-    /// The item file a commit wrote, for adopting a publish whose file was found by key.
-    fn file_of_commit(&self, commit: &str) -> Result<Option<String>, PublishError> {
+    /// The paths a commit changed, relative to the root.
+    fn files_of_commit(&self, commit: &str) -> Result<Vec<String>, PublishError> {
         let names = self.git(
             &[
                 "diff-tree",
@@ -730,15 +735,13 @@ impl MarkdownSite {
                 "--name-only",
                 "--relative",
                 "-r",
+                "--root",
                 commit,
             ],
             None,
             None,
         )?;
-        Ok(names
-            .lines()
-            .find(|rel| self.is_content_path(rel))
-            .map(str::to_string))
+        Ok(names.lines().map(str::to_string).collect())
     }
 
     fn read_committed(&self, rel: &str) -> Result<Option<String>, PublishError> {
@@ -776,6 +779,13 @@ impl PublishTarget for MarkdownSite {
             self.ensure_repository()?;
             if let Some(commit) = self.commit_with_key(&p.idempotency_key)? {
                 // Published and committed before (the answer was lost): adopt, commit nothing.
+                if self.head()?.as_deref() == Some(commit.as_str()) {
+                    // The crash may have come between moving the branch and updating the
+                    // shared index; left stale, a person's next `git commit` would revert
+                    // the publish. Best effort, as after a commit.
+                    let paths = self.files_of_commit(&commit)?;
+                    let _ = self.stage(None, &paths);
+                }
                 let by_key = self
                     .item_files(p.item_id, previous)?
                     .into_iter()
@@ -783,7 +793,11 @@ impl PublishTarget for MarkdownSite {
                     .map(|e| e.rel);
                 let rel = match by_key {
                     Some(rel) => rel,
-                    None => match self.file_of_commit(&commit)? {
+                    None => match self
+                        .files_of_commit(&commit)?
+                        .into_iter()
+                        .find(|rel| self.is_content_path(rel))
+                    {
                         Some(rel) => rel,
                         None => self.item_path(p, p.scheduled_at.unwrap_or_else(&self.clock)),
                     },

@@ -490,6 +490,14 @@ fn git_mode_commits_a_crashed_publish_exactly_once() {
     assert_eq!(git(root, &["status", "--porcelain"]), "");
     assert!(target.check_live(&p, &remote).unwrap().matches);
 
+    // A crash between moving the branch and updating the shared index leaves the index as
+    // it was before the commit; the retry brings it in line, so nobody's next commit undoes it.
+    git(root, &["read-tree", "HEAD~1"]);
+    assert_ne!(git(root, &["status", "--porcelain"]), "");
+    target.publish(&p, None).unwrap();
+    assert_eq!(commits(root), 2);
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
+
     // The same for unpublishing: files removed, crash, then the retry commits the removal.
     hugo(root).unpublish(42, &remote).unwrap();
     assert_eq!(commits(root), 2);
@@ -564,4 +572,128 @@ fn git_mode_does_not_mistake_a_longer_key_for_its_own() {
         "content/berita/banjir-di-samarinda-42.html"
     );
     assert!(root.join(&remote.remote_id).is_file());
+}
+
+fn on_path(program: &str, version_arg: &str) -> bool {
+    Command::new(program)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Builds the site the target wrote with a real Hugo, when one is installed (Debian: `hugo`).
+#[test]
+fn hugo_shows_the_body_as_written_and_expands_nothing_in_it() {
+    if !on_path("hugo", "version") {
+        eprintln!("SKIPPED: hugo is not installed");
+        return;
+    }
+    let site = tempfile::tempdir().unwrap();
+    let root = site.path();
+    let m = media();
+    let mut p = publication(1, "k-0010-hugo", &m);
+    p.body_html.push_str(&warta_render::render_markdown(
+        "Judul situs: {{% param title %}}",
+    ));
+    let remote = hugo(root).publish(&p, None).unwrap();
+    std::fs::write(
+        root.join("hugo.toml"),
+        "baseURL = 'http://example.org/'\ntitle = 'Situs Pemda'\n\
+         disableKinds = ['taxonomy', 'term', 'RSS', 'sitemap']\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("layouts/_default")).unwrap();
+    std::fs::write(
+        root.join("layouts/_default/single.html"),
+        "<html><body><h1>{{ .Title }}</h1><div>{{ .Summary }}</div>{{ .Content }}</body></html>",
+    )
+    .unwrap();
+    std::fs::write(root.join("layouts/_default/list.html"), "<html></html>").unwrap();
+    let out = Command::new("hugo")
+        .args(["--quiet", "--source"])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let page =
+        std::fs::read_to_string(root.join("public/berita/banjir-di-samarinda/index.html")).unwrap();
+    let (_, body) = read_item(&root.join(&remote.remote_id));
+    assert!(
+        page.contains(body.trim_end()),
+        "the body is passed through untouched:\n{page}"
+    );
+    // Unescaped, Hugo would have replaced the shortcode with the page's title.
+    assert!(
+        page.contains("Judul situs: &#123;&#123;% param title %}}"),
+        "no shortcode ran: {page}"
+    );
+    assert!(page.contains("Hujan deras &amp; angin"), "{page}");
+    assert!(
+        root.join("public")
+            .join(remote.media[0].url.trim_start_matches('/'))
+            .is_file()
+    );
+}
+
+/// Builds the site the target wrote with a real Jekyll, when one is installed (Debian: `jekyll`).
+#[test]
+fn jekyll_shows_the_body_as_written_and_runs_no_liquid_in_it() {
+    if !on_path("jekyll", "--version") {
+        eprintln!("SKIPPED: jekyll is not installed");
+        return;
+    }
+    let site = tempfile::tempdir().unwrap();
+    let root = site.path();
+    let m = media();
+    let mut p = publication(1, "k-0011-jekyll", &m);
+    p.body_html.push_str(&warta_render::render_markdown(
+        "Judul situs: {{ site.title }}",
+    ));
+    let target = MarkdownSite::new(MarkdownSiteConfig::jekyll(root))
+        .unwrap()
+        .with_clock(fixed_now);
+    let remote = target.publish(&p, None).unwrap();
+    std::fs::write(
+        root.join("_config.yml"),
+        "title: RAHASIA-KONFIG\npermalink: /berita/:slug/\n\
+         defaults:\n  - scope: {path: \"\"}\n    values: {layout: default}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("_layouts")).unwrap();
+    std::fs::write(
+        root.join("_layouts/default.html"),
+        "<html><body><h1>{{ page.title | escape }}</h1>{{ content }}</body></html>",
+    )
+    .unwrap();
+    let out = Command::new("jekyll")
+        .args(["build", "--quiet", "--source"])
+        .arg(root)
+        .arg("--destination")
+        .arg(root.join("_site"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let page =
+        std::fs::read_to_string(root.join("_site/berita/banjir-di-samarinda/index.html")).unwrap();
+    let (_, body) = read_item(&root.join(&remote.remote_id));
+    assert!(
+        page.contains(body.trim_end()),
+        "the body is passed through untouched:\n{page}"
+    );
+    assert!(!page.contains("RAHASIA-KONFIG"), "no Liquid ran: {page}");
+    assert!(
+        root.join("_site")
+            .join(remote.media[0].url.trim_start_matches('/'))
+            .is_file()
+    );
 }
