@@ -803,3 +803,94 @@ fn the_documented_signature_is_what_is_sent() {
     ));
     assert!(!verify(b"another key", &ts.to_string(), &sig, body));
 }
+
+/// A PHP receiver, when PHP is installed, whose check is the snippet in the module
+/// documentation, read from the source so that the two cannot drift apart.
+#[test]
+fn the_documented_php_check_accepts_our_deliveries_and_refuses_a_wrong_key() {
+    let php_ok = std::process::Command::new("php")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !php_ok {
+        eprintln!("SKIPPED: php is not installed");
+        return;
+    }
+    let source = include_str!("../src/webhook.rs");
+    let start = source
+        .find("//! ```php\n")
+        .expect("a PHP example in the docs")
+        + 11;
+    let end = start + source[start..].find("//! ```").unwrap();
+    let check: String = source[start..end]
+        .lines()
+        .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        check.contains("hash_hmac") && check.lines().count() <= 5,
+        "{check}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "<?php\n{check}\n\
+         $item = json_decode($body, true);\n\
+         $store = __DIR__ . '/deliveries.json';\n\
+         $seen = file_exists($store) ? json_decode(file_get_contents($store), true) : [];\n\
+         header('Content-Type: application/json');\n\
+         if ($item['action'] === 'unpublish') {{ echo '{{}}'; exit; }}\n\
+         $key = $item['idempotency_key'];\n\
+         if (!isset($seen[$key])) {{\n\
+             $seen[$key] = ['id' => 'php-' . (count($seen) + 1), 'url' => ''];\n\
+             file_put_contents($store, json_encode($seen));\n\
+         }}\n\
+         echo json_encode($seen[$key]);\n"
+    );
+    std::fs::write(dir.path().join("hook.php"), script).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Server(
+        std::process::Command::new("php")
+            .args(["-S", &format!("127.0.0.1:{port}"), "-t"])
+            .arg(dir.path())
+            .env("WARTA_WEBHOOK_KEY", KEY)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "php -S did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}/hook.php");
+
+    let target = Webhook::new(&url, KEY).unwrap();
+    let p = publication(1, "k-0012-php");
+    let remote = target.publish(&p, None).unwrap();
+    assert_eq!(remote.remote_id, "php-1");
+    assert_eq!(
+        target.publish(&p, None).unwrap(),
+        remote,
+        "deduplicated by key"
+    );
+    let other = target
+        .publish(&publication(2, "k-0012-php-v2"), Some(&remote))
+        .unwrap();
+    assert_eq!(other.remote_id, "php-2");
+    target.unpublish(42, &remote).unwrap();
+
+    let wrong = Webhook::new(&url, "kunci-lain").unwrap();
+    let err = wrong.publish(&p, None).unwrap_err();
+    assert!(matches!(err, PublishError::Unauthorized(_)), "{err:?}");
+}
