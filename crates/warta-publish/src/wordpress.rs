@@ -13,6 +13,7 @@
 //!   user of the application password.
 //! - `scheduled_at` sends status `future` with `date_gmt`; WordPress publishes it by itself at
 //!   that time (through WP-Cron). A time already past publishes at once with that date.
+//! - The producing unit is not sent: WordPress has no field for it.
 //!
 //! # Exactly once
 //! WordPress has no idempotency keys, so the key is put where it can be looked up:
@@ -31,7 +32,14 @@
 //! A publish interrupted anywhere and called again therefore ends with one post and each file
 //! once. A correction (`previous` is `Some`) updates the same post, keeping its address and
 //! date; files whose attachment was already uploaded are reused, new ones are uploaded under
-//! the new key, and files of the post no longer used are deleted.
+//! the new key, and files of the post no longer used are deleted. If that post was deleted for
+//! good in WordPress meanwhile, the correction is published as a new post under its key (the
+//! returned [`RemoteRef`] then has a new id and address); if it is in the trash, it comes back.
+//!
+//! An attempt that failed for good after creating something (a refused file type, say) leaves
+//! a draft and the files uploaded so far under its key, which the next attempt adopts. When the
+//! hub gives such a publish up instead (a newer version supersedes it), [`WordPress::discard`]
+//! removes them.
 //!
 //! # Unpublishing
 //! The post goes to WordPress's trash (an administrator can still restore it there for 30
@@ -688,6 +696,67 @@ impl WordPress {
             }) => Ok(()),
             Err(e) => Err(self.fail("deleting a file from the media library", e)),
         }
+    }
+
+    /// Removes what an attempt under `publication`'s key left without publishing it: a draft
+    /// post and the files uploaded under that key. For the hub to call when it gives up a
+    /// pending publish for good (superseded by a newer version, target removed); a retry
+    /// would otherwise adopt them. Never touches a post that was published or scheduled
+    /// (that one is taken down with [`PublishTarget::unpublish`]). Returns whether anything
+    /// was removed.
+    pub fn discard(&self, publication: &Publication) -> Result<bool, PublishError> {
+        let mut removed = false;
+        let slugs: Vec<String> = publication
+            .media
+            .iter()
+            .map(|f| WordPress::media_slug(&publication.idempotency_key, f.attachment_id))
+            .collect();
+        let mut ids: Vec<i64> = Vec::new();
+        if !slugs.is_empty() {
+            ids.extend(
+                self.find_media(&[
+                    ("slug", slugs.join(",")),
+                    ("context", "edit".into()),
+                    ("per_page", "100".into()),
+                ])?
+                .iter()
+                .map(|m| m.id),
+            );
+        }
+        if let Some(post) = self.find_post_by_key(&WordPress::post_slug(publication))?
+            && matches!(post.status.as_str(), "draft" | "pending")
+        {
+            let key_prefix = format!("{MEDIA_SLUG_PREFIX}{}-", publication.idempotency_key);
+            ids.extend(
+                self.find_media(&[
+                    ("parent", post.id.to_string()),
+                    ("context", "edit".into()),
+                    ("per_page", "100".into()),
+                ])?
+                .iter()
+                .filter(|m| m.slug.starts_with(&key_prefix))
+                .map(|m| m.id),
+            );
+            match self.call(
+                Method::DELETE,
+                &format!("posts/{}", post.id),
+                &[("force", "true".into())],
+                None,
+            ) {
+                Ok(_)
+                | Err(ApiError::Status {
+                    status: 404 | 410, ..
+                }) => removed = true,
+                Err(e) => return Err(self.fail("deleting the unpublished draft", e)),
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            self.delete_media(id)?;
+            removed = true;
+        }
+        Ok(removed)
     }
 
     fn post_url(post: &WpPost) -> String {

@@ -942,6 +942,49 @@ fn refusals_carry_wordpress_own_words() {
     let r = target.publish(&p, None).expect("without the file");
     assert_published_once(&rest, &p.idempotency_key, &r, 0);
 
+    // Given up for good instead: `discard` removes the draft and the files of that key, and
+    // nothing else.
+    let photo_ok = photo(
+        files.path(),
+        602,
+        "sebelum.jpg",
+        (5, 5, 5),
+        "Sebelum",
+        "Foto",
+    );
+    let exe = files.path().join("alat2.exe");
+    std::fs::write(&exe, b"MZ not a program").unwrap();
+    let mut q = publication(
+        "w64-v1-t1-999999999999",
+        "Ditinggalkan",
+        "Isi.",
+        vec![photo_ok],
+    );
+    q.media.push(MediaFile {
+        attachment_id: 603,
+        filename: "alat2.exe".into(),
+        mime: "application/x-msdownload".into(),
+        sha256: sha256_file(&exe),
+        path: exe,
+        public_url: String::new(),
+        alt: String::new(),
+        caption: String::new(),
+    });
+    let (posts, media) = (rest.posts(), rest.media());
+    assert!(matches!(
+        target.publish(&q, None),
+        Err(PublishError::Rejected(_))
+    ));
+    assert_eq!(rest.posts(), posts + 1, "the draft");
+    assert_eq!(rest.media(), media + 1, "the photo before the refused file");
+    assert!(target.discard(&q).unwrap());
+    assert_eq!(rest.posts(), posts);
+    assert_eq!(rest.media(), media);
+    assert!(!target.discard(&q).unwrap(), "nothing left the second time");
+    // A published post is never discarded.
+    assert!(!target.discard(&p).unwrap());
+    assert_published_once(&rest, &p.idempotency_key, &r, 0);
+
     // An address that is not WordPress's API.
     let wrong = WordPress::new(
         WordPressSettings::new(format!("{}/bukan-wordpress", wp.url), &wp.user),
