@@ -1711,7 +1711,7 @@ impl Office {
     }
 
     /// Used by demo seeding to act with a fixed time.
-    pub(crate) fn user_caller(&self, username: &str) -> HubResult<Caller> {
+    pub fn user_caller(&self, username: &str) -> HubResult<Caller> {
         let u = self
             .db()
             .query_row(
