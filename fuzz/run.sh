@@ -23,7 +23,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(render_markdown sanitise_html)
+    targets=(render_markdown sanitise_html structured)
 fi
 sanitizer=${FUZZ_SANITIZER:-none}
 
@@ -62,9 +62,11 @@ for target in "${targets[@]}"; do
     else
         failed=$((failed + 1))
         summary+=("$target: FAILED (exit $status)")
-        # The panic message names the violation and the input; keep the end of the log.
-        grep -v '^#[0-9]' "$log" | tail -n 60 >&2
-        ls -1 "fuzz/artifacts/$target" 2>/dev/null | sed "s|^|    fuzz/artifacts/$target/|" >&2 || true
+        # The panic message names the violation, the input and the output; cargo fuzz then
+        # names the saved input and how to replay it.
+        sed -n '/panicked at/,/^note: \|^stack backtrace:/p' "$log" >&2
+        sed -n '/^Failing input:/,/^Minimize/p' "$log" >&2
+        grep '^Error: ' "$log" >&2 || true
     fi
     rm -f "$log"
 done
