@@ -985,6 +985,28 @@ fn refusals_carry_wordpress_own_words() {
     assert!(!target.discard(&p).unwrap());
     assert_published_once(&rest, &p.idempotency_key, &r, 0);
 
+    // Sites with plain permalinks: the API root as `?rest_route=`.
+    let mut settings = WordPressSettings::new(&wp.url, &wp.user);
+    settings.api_root = Some(format!("{}/?rest_route=", wp.url));
+    let plain = WordPress::new(settings, wp.app_password.clone()).unwrap();
+    let photo_plain = photo(
+        files.path(),
+        604,
+        "polos.jpg",
+        (9, 9, 9),
+        "Polos",
+        "Tanpa permalink",
+    );
+    let pp = publication(
+        "w65-v1-t1-abababababab",
+        "Permalink polos",
+        "Isi.",
+        vec![photo_plain],
+    );
+    let rp = plain.publish(&pp, None).expect("through ?rest_route=");
+    assert_eq!(plain.publish(&pp, None).unwrap(), rp);
+    assert_published_once(&rest, &pp.idempotency_key, &rp, 1);
+
     // An address that is not WordPress's API.
     let wrong = WordPress::new(
         WordPressSettings::new(format!("{}/bukan-wordpress", wp.url), &wp.user),
