@@ -402,6 +402,9 @@ fn check_article_attribute(
                 report(format!("class={value:?} on <code>"));
             }
         }
+        ("ol", "start") if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) => {
+            report(format!("start={value:?} on <ol> is not a number"));
+        }
         ("sup", "class")
             if !matches!(value, "footnote-reference" | "footnote-definition-label") =>
         {

@@ -9,6 +9,9 @@
 //! Architecture Invariant: nothing this crate emits can run script. Article bodies pass
 //! through an explicit allowlist (see [`render_markdown`]), every other field is escaped, and
 //! full pages carry a Content-Security-Policy that forbids scripts as a second line of defence.
+//! The feature `inert-check` adds `inert`, which parses output again with a real HTML5
+//! parser and reports anything active; the XSS corpus in `tests/xss/` and the fuzz targets in
+//! the repository's `fuzz/` hold every output to it.
 
 #[cfg(feature = "inert-check")]
 pub mod inert;

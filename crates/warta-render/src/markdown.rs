@@ -22,7 +22,7 @@ const ID_PREFIX: &str = "fn-";
 /// | element | attributes kept |
 /// | --- | --- |
 /// | `h1`–`h6`, `p`, `br`, `hr`, `blockquote`, `pre`, `em`, `strong`, `del`, `ul`, `li`, `table`, `thead`, `tbody`, `tr`, `th`, `td`, `figure`, `figcaption` | none |
-/// | `ol` | `start` |
+/// | `ol` | `start` (digits only) |
 /// | `code` | `class` only as `language-NAME` (fenced code blocks) |
 /// | `a` | `href` (`http:`, `https:`, `mailto:` or relative), `title`; `rel="noopener noreferrer"` is always added |
 /// | `img` | `src` (`http:`, `https:` or relative — never `data:`), `alt`, `title` |
@@ -187,6 +187,11 @@ fn filter_attribute<'u>(
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.'));
             plain.then_some(Cow::Borrowed(value))
+        }
+        // A list's first number (CommonMark allows up to nine digits); nothing else.
+        ("ol", "start") => {
+            (!value.is_empty() && value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(Cow::Borrowed(value))
         }
         ("sup", "class") => matches!(value, "footnote-reference" | "footnote-definition-label")
             .then_some(Cow::Borrowed(value)),
