@@ -11,6 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use warta_render::inert::assert_article_inert;
 use warta_render::{render_markdown, sanitise_html};
 
+#[rustfmt::skip]
 const TAGS: &[&str] = &[
     "p", "a", "img", "div", "sup", "code", "pre", "ol", "ul", "li", "table", "thead", "tbody",
     "tr", "td", "th", "caption", "colgroup", "figure", "figcaption", "blockquote", "h1", "h6",
@@ -21,6 +22,7 @@ const TAGS: &[&str] = &[
     "foreignObject", "desc", "animate", "set", "use", "image", "details", "body", "frameset",
 ];
 
+#[rustfmt::skip]
 const ATTRIBUTES: &[&str] = &[
     "href", "src", "style", "onerror", "onclick", "onload", "id", "class", "title", "alt",
     "start", "rel", "target", "srcset", "xlink:href", "formaction", "action", "data", "srcdoc",
@@ -145,7 +147,7 @@ fn piece(u: &mut Unstructured<'_>, out: &mut String) -> Result<()> {
                     }
                 }
             }
-            out.push_str(*u.choose(&[">", "/>", " >", ""])?);
+            out.push_str(u.choose(&[">", "/>", " >", ""])?);
         }
         4 | 5 => {
             out.push_str("</");
