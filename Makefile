@@ -13,7 +13,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
 	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential \
 	cmake nasm poppler-utils ffmpeg libheif-examples \
-	gnome-keyring dbus-daemon libdbus-1-dev
+	gnome-keyring dbus-daemon libdbus-1-dev \
+	wordpress wordpress-theme-twentytwentythree mariadb-server php-cli php-mysql php-gd php-xml \
+	php-mbstring php-curl
 
 APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
