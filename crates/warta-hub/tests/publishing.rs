@@ -20,6 +20,8 @@ const KEY: &str = "kunci-rahasia-uji-123";
 const OK: u8 = 0;
 const DOWN: u8 = 1;
 const REFUSE: u8 = 2;
+/// Accepts, but the page it then shows is not what was sent.
+const MANGLE: u8 = 3;
 
 #[derive(Default)]
 struct Received {
@@ -28,6 +30,10 @@ struct Received {
     /// What the CMS holds: idempotency key → created id (a repeated key creates nothing).
     created: HashMap<String, String>,
     unpublished: Vec<String>,
+    /// The pages the CMS shows: id → HTML.
+    pages: HashMap<String, String>,
+    /// Where the receiver is, for the URLs it answers with.
+    base: String,
 }
 
 struct Receiver {
@@ -74,7 +80,28 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         .entry(key)
         .or_insert_with(|| format!("post-{n}"))
         .clone();
-    axum::Json(json!({ "id": id, "url": "" })).into_response()
+    let body = if r.mode.load(Ordering::SeqCst) == MANGLE {
+        "<p>Situs judi slot gacor</p>"
+    } else {
+        v["body_html"].as_str().unwrap_or_default()
+    };
+    let page = format!(
+        "<html><body><nav>Beranda</nav><article><h1>{}</h1>{body}</article></body></html>",
+        v["title"].as_str().unwrap_or_default(),
+    );
+    got.pages.insert(id.clone(), page);
+    let url = format!("{}/page/{id}", got.base);
+    axum::Json(json!({ "id": id, "url": url })).into_response()
+}
+
+async fn page(
+    State(r): State<Arc<Receiver>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    match r.got.lock().unwrap().pages.get(&id) {
+        Some(html) => axum::response::Html(html.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// The receiver on its own runtime thread, so the hub's blocking client never runs inside it.
@@ -92,9 +119,12 @@ fn start_receiver() -> (Arc<Receiver>, String) {
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
+            let addr = listener.local_addr().unwrap();
+            state.got.lock().unwrap().base = format!("http://{addr}");
+            tx.send(addr).unwrap();
             let app = axum::Router::new()
                 .route("/hook", axum::routing::post(receive))
+                .route("/page/{id}", axum::routing::get(page))
                 .with_state(state);
             axum::serve(listener, app).await.unwrap();
         });
@@ -236,6 +266,15 @@ fn a_website_that_is_down_keeps_the_item_pending_and_gets_it_once_when_back() {
     let d = s.item(id);
     assert_eq!(d.state.step, "published");
     assert!(d.publishing.is_none());
+    // "Published" means seen live: the public page was fetched and shows what was sent.
+    let hook = d
+        .publications
+        .iter()
+        .find(|p| p.target_kind == "webhook")
+        .unwrap();
+    assert_eq!(hook.live_matches, Some(true), "{hook:?}");
+    assert_eq!(d.published_url.as_deref(), hook.url.as_deref());
+    assert!(d.published_url.unwrap().contains("/page/post-1"));
     let got = rx.got.lock().unwrap();
     assert_eq!(got.attempts.len(), 4);
     assert!(
@@ -415,8 +454,16 @@ fn a_scheduled_item_waits_for_its_time() {
     assert!(rx.got.lock().unwrap().attempts.is_empty());
     s.later(Duration::hours(2));
     assert!(rx.got.lock().unwrap().attempts.is_empty());
+    // This CMS shows something else than what it was sent: published, but not as sent.
+    rx.mode.store(MANGLE, Ordering::SeqCst);
     s.later(Duration::hours(1));
     let d = s.item(id);
     assert_eq!(d.state.step, "published");
     assert_eq!(rx.got.lock().unwrap().created.len(), 1);
+    let hook = d
+        .publications
+        .iter()
+        .find(|p| p.target_kind == "webhook")
+        .unwrap();
+    assert_eq!(hook.live_matches, Some(false), "{hook:?}");
 }
