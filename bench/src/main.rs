@@ -108,6 +108,8 @@ enum Tool {
     VipsBatched,
     /// One `convert` per photo writing both sizes.
     Magick,
+    /// As `Magick`, with `MAGICK_THREAD_LIMIT=1`: one thread per worker, as ours.
+    MagickOneThread,
 }
 
 impl Tool {
@@ -119,6 +121,7 @@ impl Tool {
             Tool::VipsOneThread => "vips-1-thread",
             Tool::VipsBatched => "vips-batched",
             Tool::Magick => "magick",
+            Tool::MagickOneThread => "magick-1-thread",
         }
     }
 
@@ -130,6 +133,7 @@ impl Tool {
             Tool::VipsOneThread => "vipsthumbnail, per photo, 1 thread",
             Tool::VipsBatched => "vipsthumbnail, batched",
             Tool::Magick => "ImageMagick convert, per photo",
+            Tool::MagickOneThread => "ImageMagick convert, per photo, 1 thread",
         }
     }
 
@@ -141,6 +145,7 @@ impl Tool {
             "vips-1-thread" => Tool::VipsOneThread,
             "vips-batched" => Tool::VipsBatched,
             "magick" => Tool::Magick,
+            "magick-1-thread" => Tool::MagickOneThread,
             _ => bail!("unknown tool {s}"),
         })
     }
@@ -239,13 +244,16 @@ fn worker(args: &[OsString]) -> Result<()> {
             )?;
             rename_thumbs(&files)?;
         }
-        Tool::Magick => {
+        Tool::Magick | Tool::MagickOneThread => {
             let program = magick_program().context("ImageMagick is not installed")?;
             for f in &files {
                 let s = stem(f);
+                let mut c = Command::new(program);
+                if tool == Tool::MagickOneThread {
+                    c.env("MAGICK_THREAD_LIMIT", "1");
+                }
                 status(
-                    Command::new(program)
-                        .arg(f)
+                    c.arg(f)
                         .args(["-auto-orient", "-strip", "-resize"])
                         .arg(format!("{WEB_MAX}x{WEB_MAX}>"))
                         .args([
@@ -300,7 +308,7 @@ fn run() -> Result<()> {
     match magick_program() {
         Some(p) => {
             notes.push(format!("ImageMagick ran as `{p}`."));
-            tools.push(Tool::Magick);
+            tools.extend([Tool::Magick, Tool::MagickOneThread]);
         }
         None => notes
             .push("ImageMagick is not installed (apt install imagemagick): skipped".to_string()),
@@ -489,6 +497,12 @@ fn report(results: &[Measured], quality: &[String], notes: &[String]) -> String 
             Tool::Magick,
             "goal ≥ 8×",
         ),
+        (
+            "ours ÷ ImageMagick (per photo, 1 thread per worker like ours)",
+            Tool::Ours,
+            Tool::MagickOneThread,
+            "goal ≥ 8×",
+        ),
     ] {
         let _ = writeln!(
             s,
@@ -514,8 +528,9 @@ fn report(results: &[Measured], quality: &[String], notes: &[String]) -> String 
         "Photos: deterministic 4000×3000 JPEGs (quality 92, 4:2:0, about 3.3 MB) with GPS EXIF and \
          orientations 1, 3, 6 and 8. Output: JPEG quality {QUALITY}, 4:2:0, no metadata; the \
          thumbnail is made from the web rendition by every tool but ImageMagick (one command for \
-         both). Each worker is one process taking every n-th photo, one after another; vips (but \
-         for the 1-thread rows) and ImageMagick keep their default threading. Peak RSS is \
+         both). Each worker is one process taking every n-th photo, one after another; vips and \
+         ImageMagick keep their default threading but for the 1-thread rows \
+         (VIPS_CONCURRENCY=1, MAGICK_THREAD_LIMIT=1). Peak RSS is \
          getrusage(RUSAGE_CHILDREN).ru_maxrss of the worker, i.e. the largest process it started."
     );
     for n in notes {
