@@ -85,8 +85,7 @@ test: deps
 # The real window, driven through tauri-driver and WebKitWebDriver on a virtual X display.
 e2e: app
 	mkdir -p target/e2e
-	WARTA_APP="$(CURDIR)/$(APP)" xvfb-run -a --server-args="-screen 0 1440x960x24" \
-		node --test --test-reporter=spec tests/e2e/workflow.test.mjs
+	WARTA_APP="$(CURDIR)/$(APP)" scripts/with-keyring xvfb-run -a --server-args="-screen 0 1440x960x24" node --test --test-reporter=spec tests/e2e/workflow.test.mjs
 
 BENCH_MEDIA_APT := libvips-tools imagemagick
 

@@ -1,18 +1,28 @@
 // End-to-end: the real Warta window, driven through tauri-driver + WebKitWebDriver, takes one item
-// through SOP-A (reporter → editor → official → publisher) and checks the published page over HTTP.
+// through SOP-A (reporter → editor → official → publisher) to a real WordPress and checks the
+// published pages over HTTP: WordPress's public post (title, body, the photo's rendition with
+// its alternative text) and the hub's own site.
 //
-//   make e2e        (builds the app, then runs this under xvfb-run)
+//   make e2e        (builds the app, then runs this under scripts/with-keyring and xvfb-run)
+//
+// The admin adds the WordPress website in the window; its application password goes to the OS
+// keyring, so this needs a Secret Service session (scripts/with-keyring gives a throwaway one).
+// WordPress is tests/wordpress/harness.sh (Debian's wordpress, MariaDB, PHP's server: make deps).
 //
 // Env: WARTA_APP (the binary; default target/debug/warta-app), TAURI_DRIVER (default: on PATH or
-// ~/.cargo/bin). Screenshots and the driver's log go to target/e2e/.
+// ~/.cargo/bin). Screenshots and the driver's log go to target/e2e/, and WordPress's logs to
+// target/e2e/wordpress/ when a step failed.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 
 import { Session, WAIT_MS, startTauriDriver, testIdCss, waitFor } from './webdriver.mjs';
@@ -29,6 +39,14 @@ const HEADING = `Judul ${RUN}`;
 const BODY = `# ${HEADING}\n\nParagraf pertama dari reporter ${RUN}.`;
 const EDITED = `Paragraf tambahan dari editor ${RUN}.`;
 const PHOTO = `foto-${RUN}.png`;
+const ALT = `Jembatan baru di atas sungai saat matahari terbit ${RUN}`;
+const CAPTION = `Peresmian jembatan, uji ${RUN}.`;
+const WP_NAME = `Situs Diskominfo ${RUN}`;
+const HARNESS = path.join(ROOT, 'tests/wordpress/harness.sh');
+/** Bound of the publish itself: the hub sends to WordPress before it answers the publisher. */
+const PUBLISH_MS = 90_000;
+
+const execFileAsync = promisify(execFile);
 
 let driver;
 let session;
@@ -36,6 +54,13 @@ let dataDir;
 let hubUrl;
 let itemId;
 let photoBytes;
+let wpDir;
+/** DIR/wp.json of the WordPress harness: url, user, app_password, … */
+let wp;
+/** The post's public address on WordPress, from the Publikasi panel. */
+let wpPostUrl;
+/** The photo as WordPress serves it on the post's page. */
+let wpPhoto;
 let shot = 0;
 let failed = false;
 
@@ -73,13 +98,19 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     assert.ok(existsSync(APP), `${APP} is missing: run make app`);
     await rm(OUT, { recursive: true, force: true }); // screenshots of an earlier run would mislead
     await mkdir(OUT, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-'));
-    driver = await startTauriDriver({ binary: tauriDriver(), logFile: path.join(OUT, 'tauri-driver.log') });
-    session = await Session.create(driver.url, {
-      alwaysMatch: {
-        'tauri:options': { application: APP, args: ['--demo', '--data', dataDir] },
-      },
-    });
+    try {
+      await startWordPress();
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-'));
+      driver = await startTauriDriver({ binary: tauriDriver(), logFile: path.join(OUT, 'tauri-driver.log') });
+      session = await Session.create(driver.url, {
+        alwaysMatch: {
+          'tauri:options': { application: APP, args: ['--demo', '--data', dataDir] },
+        },
+      });
+    } catch (err) {
+      failed = true; // `after` keeps WordPress's logs
+      throw err;
+    }
   });
 
   after(async () => {
@@ -87,6 +118,7 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await session?.delete().catch((err) => console.error(`delete session: ${err.message}`));
     await driver?.stop().catch((err) => console.error(`stop tauri-driver: ${err.message}`));
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await stopWordPress().catch((err) => console.error(`stop WordPress: ${err.message}`));
   });
 
   step('the window opens on the login screen with the hub running', async () => {
@@ -104,6 +136,56 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await screenshot('launch');
     await session.findByTestId('login-username');
     assert.equal(await session.exists('current-user'), false, 'nobody is signed in yet');
+  });
+
+  step('admin adds the WordPress website under Administrasi › Situs web', async () => {
+    await login('admin');
+    await session.click('nav-admin');
+    await session.click('admin-tab-websites');
+    await session.click('website-add');
+    await session.findByTestId('website-form');
+    await session.fill('website-kind', 'wordpress');
+    assert.equal(await session.property('website-kind', 'value'), 'wordpress');
+    await session.fill('website-name', WP_NAME);
+    await session.fill('website-url', wp.url);
+    await session.fill('website-username', wp.user);
+    await session.fill('website-secret', wp.app_password);
+    assert.equal(await session.attribute('website-secret', 'type'), 'password', 'the password is not shown');
+    await screenshot('admin-website-form');
+    await session.click('website-save');
+
+    const row = await waitFor(
+      async () => {
+        for (const el of await session.findAll('[data-testid="website-row"][data-kind="wordpress"]')) {
+          if ((await session.text(el)).includes(WP_NAME)) return el;
+        }
+        return null;
+      },
+      { message: `a website-row of kind wordpress named ${WP_NAME}` },
+    );
+    await noErrorBanner();
+    assert.equal(await session.exists('website-form'), false, 'the form closed after saving');
+    const [saved] = await session.findAllWithin(row, testIdCss('website-saved'));
+    assert.ok(saved, 'the new row says it was saved');
+    const [stored] = await session.findAllWithin(row, testIdCss('website-secret-stored'));
+    assert.ok(stored, 'the row says the application password is stored');
+    assert.ok((await session.text(row)).includes(wp.url), 'the row shows the address');
+
+    // The hub has it, enabled, with the password in the keyring and nowhere it hands out.
+    const targets = await api('admin', '/api/v1/targets');
+    const target = targets.find((x) => x.kind === 'wordpress' && x.name === WP_NAME);
+    assert.ok(target, 'the hub lists the WordPress website');
+    assert.equal(target.url, wp.url);
+    assert.equal(target.username, wp.user);
+    assert.equal(target.enabled, true);
+    assert.equal(target.has_secret, true);
+    assert.ok(!JSON.stringify(targets).includes(wp.app_password), 'the hub never hands the password back');
+    for (const file of await filesUnder(dataDir)) {
+      const bytes = await readFile(file);
+      assert.ok(!bytes.includes(wp.app_password), `the application password is not in ${file}`);
+    }
+    await screenshot('admin-websites');
+    await logout();
   });
 
   step('reporter signs in', async () => {
@@ -184,6 +266,27 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await session.execute('window.scrollTo(0, 0);', []);
   });
 
+  step("reporter describes the photo: alternative text and caption", async () => {
+    await session.fill('attachment-alt', ALT);
+    await session.fill('attachment-caption', CAPTION);
+    await session.click('attachment-text-save');
+    await session.findByTestId('attachment-text-saved');
+    await noErrorBanner();
+    const detail = await api('reporter', `/api/v1/items/${itemId}`);
+    const stored = detail.attachments.find((a) => a.filename === PHOTO);
+    assert.equal(stored.alt_text, ALT, 'the hub has the alternative text');
+    assert.equal(stored.caption, CAPTION, 'the hub has the caption');
+    // What was saved stays in the fields.
+    assert.equal(await session.property('attachment-alt', 'value'), ALT);
+    assert.equal(await session.property('attachment-caption', 'value'), CAPTION);
+    await session.execute(
+      `document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });`,
+      ['[data-testid="attachment-text"]'],
+    );
+    await screenshot('reporter-photo-text');
+    await session.execute('window.scrollTo(0, 0);', []);
+  });
+
   step('reporter submits: the item moves to handover', async () => {
     await act('submit', 'handover');
     await screenshot('reporter-submitted');
@@ -236,11 +339,100 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
   step('publisher publishes it', async () => {
     await login('publisher');
     await openFromTasks();
-    await act('publish', 'published');
+    await act('publish', 'published', PUBLISH_MS);
     await screenshot('publisher-published');
   });
 
-  step('the published page is on the public site with the edit and the photo', async () => {
+  step('the Publikasi panel shows the post done on WordPress with its public link', async () => {
+    await session.findByTestId('publications');
+    // The item is `published` only once every website has it, so the rows should be done;
+    // still, wait (bounded) for the panel, and say what it shows when it does not get there.
+    let seen = '';
+    const wpRow = await waitFor(
+      async () => {
+        const rows = await session.findAll('[data-testid="publication-row"][data-target-kind="wordpress"]');
+        if (rows.length === 0) return null;
+        const state = await session.attribute(rows[0], 'data-state');
+        seen = `${state}: ${(await session.text(rows[0])).replace(/\s+/g, ' ')}`;
+        return state === 'done' ? rows[0] : null;
+      },
+      { timeout: PUBLISH_MS, message: 'the WordPress publication-row done' },
+    ).catch((err) => {
+      throw new Error(`${err.message}; the row showed "${seen}"`);
+    });
+    assert.equal(await session.attribute(wpRow, 'data-action'), 'publish');
+    const [target] = await session.findAllWithin(wpRow, testIdCss('publication-target'));
+    assert.equal((await session.text(target)).trim(), WP_NAME);
+    const [link] = await session.findAllWithin(wpRow, testIdCss('publication-link'));
+    assert.ok(link, 'the WordPress row has a publication-link');
+    wpPostUrl = (await session.attribute(link, 'href')) || (await session.text(link)).trim();
+    assert.ok(wpPostUrl.startsWith(`${wp.url}/`), `the link ${wpPostUrl} is on WordPress (${wp.url})`);
+    assert.equal((await session.text(link)).trim(), wpPostUrl, 'the link shows its address');
+    // The hub fetched the public page after publishing and found what it sent.
+    const [live] = await session.findAllWithin(wpRow, testIdCss('publication-live'));
+    assert.ok(live, 'the WordPress row says whether the public page shows the post');
+    assert.equal(await session.attribute(live, 'data-live'), 'true', 'the hub saw the post live');
+    assert.equal((await session.findAllWithin(wpRow, testIdCss('publication-error'))).length, 0);
+
+    // The hub's own site has it too, and nothing is still going out.
+    await waitFor(
+      async () => {
+        const rows = await session.findAll('[data-testid="publication-row"][data-target-kind="static"]');
+        return rows.length > 0 && (await session.attribute(rows[0], 'data-state')) === 'done';
+      },
+      { message: 'the hub site publication-row done' },
+    );
+    await waitFor(async () => !(await session.exists('publishing-progress')), {
+      message: 'no publishing-progress left',
+    });
+    const detail = await api('publisher', `/api/v1/items/${itemId}`);
+    assert.equal(detail.publishing, null, 'the hub has nothing of this item going out');
+    const wpPub = detail.publications.find((p) => p.target_kind === 'wordpress');
+    assert.equal(wpPub.state, 'done');
+    assert.equal(wpPub.url, wpPostUrl, 'the panel links where the hub says the post is');
+    assert.equal(wpPub.live_matches, true);
+    assert.equal(detail.published_url, wpPostUrl, "the item's public address is the WordPress post");
+
+    await session.execute(`document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });`, [
+      testIdCss('publications'),
+    ]);
+    await screenshot('publisher-publications');
+    await session.execute('window.scrollTo(0, 0);', []);
+  });
+
+  step("the post is on WordPress's public page with its image", async () => {
+    const res = await fetch(wpPostUrl, { signal: AbortSignal.timeout(15_000) });
+    assert.equal(res.status, 200, `GET ${wpPostUrl}`);
+    const html = await res.text();
+    const text = decodeEntities(html.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ');
+    assert.ok(text.includes(TITLE), 'the WordPress page has the title');
+    assert.ok(text.includes(`Paragraf pertama dari reporter ${RUN}.`), "the page has the reporter's paragraph");
+    assert.ok(text.includes(EDITED), "the page has the editor's paragraph");
+    assert.ok(text.includes(HEADING), 'the page has the Markdown heading');
+    assert.ok(!text.includes(`# ${HEADING}`), 'the Markdown was rendered');
+
+    // The photo: an <img> from WordPress's media library, with the alternative text typed in the window.
+    const imgs = [...html.matchAll(/<img\b[^>]*>/gi)].map(([tag]) => ({
+      tag,
+      src: decodeEntities(attr(tag, 'src') ?? ''),
+      alt: decodeEntities(attr(tag, 'alt') ?? ''),
+    }));
+    const uploads = `${wp.url}/wp-content/uploads/`;
+    const img = imgs.find((i) => i.src.startsWith(uploads));
+    assert.ok(img, `an <img> from ${uploads} on the page (found: ${imgs.map((i) => i.src).join(', ') || 'none'})`);
+    assert.equal(img.alt, ALT, 'the <img> carries the alternative text');
+    const photo = await fetch(img.src, { signal: AbortSignal.timeout(15_000) });
+    assert.equal(photo.status, 200, `GET the photo ${img.src}`);
+    assert.equal(photo.headers.get('content-type'), 'image/jpeg');
+    wpPhoto = Buffer.from(await photo.arrayBuffer());
+    assert.ok(isJpeg(wpPhoto), `the <img> is a JPEG (starts with ${wpPhoto.subarray(0, 4).toString('hex')})`);
+    assert.ok(!wpPhoto.equals(photoBytes), 'WordPress has the web rendition, not the uploaded PNG');
+    assert.equal(jpegHasExif(wpPhoto), false, 'the JPEG on WordPress carries no EXIF');
+    const size = jpegSize(wpPhoto);
+    assert.deepEqual(size, { width: 320, height: 240 }, 'the rendition of the 320×240 photo');
+  });
+
+  step("the Terbit list links the WordPress post; the hub's own site has the page and the same photo", async () => {
     await session.click('nav-published');
     const row = await waitFor(
       async () => {
@@ -254,13 +446,20 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     assert.ok(row);
     await screenshot('published-list');
 
+    // The item's public address is its main website's: the WordPress post.
     const [link] = await session.findAllWithin(row, testIdCss('published-link'));
     assert.ok(link, 'the published row has a published-link');
     const shown = (await session.attribute(link, 'href')) || (await session.text(link)).trim();
-    const href = new URL(shown, hubUrl);
-    assert.equal(href.hostname, '127.0.0.1', `published URL ${href} is served by the hub`);
-    const published = (await api('publisher', `/api/v1/items/${itemId}`)).published_url;
-    assert.equal(href.href, new URL(published, hubUrl).href, 'the link is the URL the hub published');
+    const detail = await api('publisher', `/api/v1/items/${itemId}`);
+    const shownUrl = new URL(shown, hubUrl).href;
+    assert.equal(shownUrl, new URL(detail.published_url, hubUrl).href, 'the link is the URL the hub published');
+    assert.equal(shownUrl, new URL(wpPostUrl).href, 'the link is the WordPress post');
+
+    // The hub's own site ("Situs lokal") has the page too.
+    const local = detail.publications.find((p) => p.target_kind === 'static');
+    assert.ok(local?.url, 'the hub site publication has an address');
+    const href = new URL(local.url, hubUrl);
+    assert.equal(href.origin, new URL(hubUrl).origin, `the local page ${href} is served by the hub`);
 
     const res = await fetch(href, { signal: AbortSignal.timeout(10_000) });
     assert.equal(res.status, 200, `GET ${href}`);
@@ -281,6 +480,7 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     assert.ok(!served.equals(photoBytes), 'the page shows the web rendition, not the uploaded file');
     assert.ok(isJpeg(served), `the <img> is a JPEG (starts with ${served.subarray(0, 4).toString('hex')})`);
     assert.equal(jpegHasExif(served), false, 'the published JPEG carries no EXIF');
+    assert.equal(sha256(wpPhoto), sha256(served), 'WordPress shows the same rendition as the hub site');
     await logout();
   });
 });
@@ -336,9 +536,9 @@ async function openFromTasks() {
 }
 
 /** Takes a workflow action, confirming (with a note) if the UI asks, and waits for the next step. */
-async function act(action, nextStep) {
+async function act(action, nextStep, timeout = WAIT_MS) {
   await session.click(`action-${action}`);
-  const deadline = Date.now() + WAIT_MS;
+  const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
     if ((await currentStep()) === nextStep) break;
     if (await session.exists('action-confirm')) {
@@ -348,7 +548,7 @@ async function act(action, nextStep) {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  await waitForStep(nextStep);
+  await waitForStep(nextStep, timeout);
   await noErrorBanner();
   const detail = await api(roleFor(nextStep), `/api/v1/items/${itemId}`);
   assert.equal(detail.state.step, nextStep, 'the hub agrees with the screen');
@@ -359,8 +559,8 @@ async function currentStep() {
   return steps.length ? session.attribute(steps[0], 'data-step') : null;
 }
 
-async function waitForStep(id) {
-  await waitFor(async () => (await currentStep()) === id, { message: `item-step ${id}` });
+async function waitForStep(id, timeout = WAIT_MS) {
+  await waitFor(async () => (await currentStep()) === id, { timeout, message: `item-step ${id}` });
 }
 
 async function noErrorBanner() {
@@ -432,6 +632,63 @@ function roleFor(step) {
   return { handover: 'editor', edit: 'editor', review: 'official', publish: 'publisher' }[step] ?? 'admin';
 }
 
+// --- the real WordPress (tests/wordpress/harness.sh) ---
+
+async function startWordPress() {
+  // Short: MariaDB's socket lives in it.
+  wpDir = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-wp-'));
+  const started = Date.now();
+  try {
+    // The harness's watchdog stops WordPress should this process be killed before `after`.
+    await execFileAsync(HARNESS, ['start', wpDir], {
+      env: { ...process.env, WARTA_WP_OWNER_PID: String(process.pid) },
+      timeout: 180_000,
+    });
+  } catch (err) {
+    const why = err.code === 3 ? ' (WordPress, MariaDB or PHP is missing: make deps)' : '';
+    throw new Error(`starting WordPress failed${why}: ${(err.stderr || err.message).trim()}`);
+  }
+  wp = JSON.parse(await readFile(path.join(wpDir, 'wp.json'), 'utf8'));
+  console.error(`WordPress ${wp.wordpress_version} at ${wp.url}, started in ${Date.now() - started} ms`);
+}
+
+async function stopWordPress() {
+  if (!wpDir) return;
+  try {
+    await execFileAsync(HARNESS, ['stop', wpDir], { timeout: 60_000 });
+  } finally {
+    if (failed) {
+      await cp(path.join(wpDir, 'log'), path.join(OUT, 'wordpress'), { recursive: true }).catch(() => {});
+    }
+    await rm(wpDir, { recursive: true, force: true });
+  }
+}
+
+/** Every file under `dir`. */
+async function filesUnder(dir) {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
+}
+
+/** An attribute's raw value in one HTML tag. */
+function attr(tag, name) {
+  const m = tag.match(new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i'));
+  return m ? (m[1] ?? m[2] ?? m[3]) : null;
+}
+
+const NAMED_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+function decodeEntities(s) {
+  return s
+    .replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(Number(n)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, n) => String.fromCodePoint(parseInt(n, 16)))
+    .replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, e) => NAMED_ENTITIES[e]);
+}
+
+function sha256(bytes) {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 function tauriDriver() {
   if (process.env.TAURI_DRIVER) return process.env.TAURI_DRIVER;
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -462,6 +719,23 @@ function jpegHasExif(bytes) {
     at += 2 + length;
   }
   return false;
+}
+
+/** Width and height from the JPEG's start-of-frame segment. */
+function jpegSize(bytes) {
+  let at = 2;
+  while (at + 9 <= bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1];
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += 2;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { width: bytes.readUInt16BE(at + 7), height: bytes.readUInt16BE(at + 5) };
+    }
+    at += 2 + bytes.readUInt16BE(at + 2);
+  }
+  return null;
 }
 
 // --- a real PNG: a sky-to-sea gradient with a sun, so the photo is not a blank square ---
