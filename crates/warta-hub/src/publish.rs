@@ -176,6 +176,8 @@ impl StaticSite {
                 filename: &a.meta.filename,
                 kind: &a.meta.kind,
                 mime: &a.mime,
+                alt: &a.meta.alt_text,
+                caption: &a.meta.caption,
             })
             .collect();
         let when = display_time(page.published_at.unwrap_or(now));

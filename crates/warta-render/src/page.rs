@@ -16,6 +16,10 @@ pub struct PageAttachment<'a> {
     pub kind: &'a str,
     /// Detected from the bytes, e.g. `video/mp4`.
     pub mime: &'a str,
+    /// A photo's alternative text for screen readers; empty falls back to "Photo <file name>".
+    pub alt: &'a str,
+    /// A photo's or video's caption; empty falls back to the file name.
+    pub caption: &'a str,
 }
 
 /// Everything an article page shows. Every field except `body_html` is plain text and is
@@ -199,13 +203,18 @@ fn attachments(h: &mut String, t: &Labels, items: &[PageAttachment<'_>]) {
         let href = safe_href(item.href);
         match (item.kind, href) {
             ("photo", Some(src)) => {
+                let alt = if item.alt.trim().is_empty() {
+                    format!("{} {}", t.photo, item.filename)
+                } else {
+                    item.alt.trim().to_string()
+                };
                 let _ = writeln!(
                     h,
-                    "<figure><img src=\"{src}\" alt=\"{alt} {name}\" loading=\"lazy\">\
-                     <figcaption>{name}</figcaption></figure>",
+                    "<figure><img src=\"{src}\" alt=\"{alt}\" loading=\"lazy\">\
+                     <figcaption>{caption}</figcaption></figure>",
                     src = e(src),
-                    alt = t.photo,
-                    name = e(item.filename),
+                    alt = e(&alt),
+                    caption = e(caption_of(item)),
                 );
             }
             ("video", Some(src)) => {
@@ -214,11 +223,12 @@ fn attachments(h: &mut String, t: &Labels, items: &[PageAttachment<'_>]) {
                     "<figure><video controls preload=\"metadata\">\
                      <source src=\"{src}\" type=\"{mime}\">\
                      <a href=\"{src}\" download>{download} {name}</a></video>\
-                     <figcaption>{name}</figcaption></figure>",
+                     <figcaption>{caption}</figcaption></figure>",
                     src = e(src),
                     mime = e(item.mime),
                     download = t.download,
                     name = e(item.filename),
+                    caption = e(caption_of(item)),
                 );
             }
             _ => documents.push(item),
@@ -398,5 +408,13 @@ impl Labels {
         } else {
             &ID
         }
+    }
+}
+
+fn caption_of<'a>(item: &PageAttachment<'a>) -> &'a str {
+    if item.caption.trim().is_empty() {
+        item.filename
+    } else {
+        item.caption.trim()
     }
 }

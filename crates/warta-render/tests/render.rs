@@ -408,6 +408,8 @@ fn page_escapes_every_text_field() {
         filename: hostile,
         kind: "document",
         mime: hostile,
+        alt: hostile,
+        caption: hostile,
     }];
     let page = Page {
         site_title: hostile,
@@ -441,12 +443,16 @@ fn page_resanitises_body_and_refuses_bad_attachment_urls() {
             filename: "a.jpg",
             kind: "photo",
             mime: "image/jpeg",
+            alt: "",
+            caption: "",
         },
         PageAttachment {
             href: "data:text/html,x",
             filename: "b.pdf",
             kind: "document",
             mime: "application/pdf",
+            alt: "",
+            caption: "",
         },
     ];
     let page = Page {
@@ -480,18 +486,24 @@ fn full_page_snapshot() {
             filename: "posko-utara.jpg",
             kind: "photo",
             mime: "image/jpeg",
+            alt: "",
+            caption: "",
         },
         PageAttachment {
             href: "/lampiran/cd34.mp4",
             filename: "penyaluran.mp4",
             kind: "video",
             mime: "video/mp4",
+            alt: "",
+            caption: "",
         },
         PageAttachment {
             href: "/lampiran/ef56.pdf",
             filename: "data-penerima.pdf",
             kind: "document",
             mime: "application/pdf",
+            alt: "",
+            caption: "",
         },
     ];
     let body = render_markdown("Bantuan disalurkan ke **12** posko.");
@@ -593,4 +605,42 @@ fn index_snapshot() {
     .assert_eq(after_head);
     let empty = index_html("Site", &[], "en");
     assert!(empty.contains("No news yet."));
+}
+
+#[test]
+fn a_photo_shows_its_alt_text_and_caption_escaped() {
+    let tags = vec![];
+    let attachments = [PageAttachment {
+        href: "/lampiran/ab12.jpg",
+        filename: "IMG_0001.jpg",
+        kind: "photo",
+        mime: "image/jpeg",
+        alt: "Warga menerima paket \"sembako\" <di> posko",
+        caption: "Penyaluran di posko utara, Senin pagi",
+    }];
+    let page = Page {
+        site_title: "Diskominfo",
+        title: "Bantuan",
+        summary: "",
+        body_html: "",
+        category: "",
+        tags: &tags,
+        unit: "",
+        published_at: None,
+        attachments: &attachments,
+        lang: "id",
+    };
+    let html = page_html(&page);
+    assert!(
+        html.contains("alt=\"Warga menerima paket &quot;sembako&quot; &lt;di&gt; posko\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<figcaption>Penyaluran di posko utara, Senin pagi</figcaption>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("IMG_0001"),
+        "the file name is not the caption: {html}"
+    );
 }

@@ -208,18 +208,24 @@ fn corpus_is_inert_in_whole_pages() {
                 filename: text,
                 kind: "photo",
                 mime: text,
+                alt: text,
+                caption: text,
             },
             PageAttachment {
                 href: text,
                 filename: text,
                 kind: "video",
                 mime: text,
+                alt: text,
+                caption: text,
             },
             PageAttachment {
                 href: text,
                 filename: text,
                 kind: "document",
                 mime: text,
+                alt: text,
+                caption: text,
             },
         ];
         let rendered = render_markdown(text);
