@@ -1,6 +1,6 @@
 //! Decoding to RGB at the smallest size that still serves the web rendition.
 
-use std::io::{self, Cursor};
+use std::io::{self, BufRead, Cursor, Seek};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, ImageDecoder};
 use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
 
-use crate::PhotoError;
 use crate::header::{self, Format, Header};
 use crate::pixels::{self, Rgb};
+use crate::{PhotoError, rows};
 
 /// A decoded photo: pixels as stored (not yet turned upright) and its ICC profile.
 pub(crate) struct Decoded {
@@ -43,25 +43,53 @@ pub(crate) fn decode(
                 orientation,
             })
         }
-        Format::Png => {
-            let dec = image::codecs::png::PngDecoder::with_limits(
-                Cursor::new(bytes),
-                limits(head, max_pixels),
-            )
-            .map_err(image_error)?;
-            with_image_crate(dec, head.icc.clone(), orientation)
+        Format::Png | Format::Tiff => {
+            decode_reader(Cursor::new(bytes), head, long_side_needed, max_pixels)
         }
         Format::WebP => {
+            // Decoded whole: neither image-webp nor the safe API of libwebp decodes part of
+            // a picture or at a reduced size.
             let dec =
                 image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
             with_image_crate(dec, head.icc.clone(), orientation)
         }
-        Format::Tiff => {
-            let dec =
-                image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
-            with_image_crate(dec, head.icc.clone(), orientation)
-        }
         Format::Heic => heic(bytes, long_side_needed, max_pixels),
+    }
+}
+
+/// A PNG or TIFF read from `r`, which may be a file: decoded row by row and shrunk to fit
+/// `max` as it comes where the file allows ([`rows`]), so that neither the file nor the
+/// full-size picture is ever held; otherwise (interlaced PNG, a TIFF in one huge strip or in
+/// planes, unusual samples) decoded whole at full size, as every photo was before.
+pub(crate) fn decode_reader<R: BufRead + Seek>(
+    mut r: R,
+    head: &Header,
+    max: u32,
+    max_pixels: u64,
+) -> Result<Decoded, PhotoError> {
+    let limits = limits(head, max_pixels);
+    let rowwise = match head.format {
+        Format::Png => rows::png(&mut r, head, max, limits.max_alloc.unwrap_or(u64::MAX))?,
+        Format::Tiff => rows::tiff(&mut r, head, max)?,
+        _ => None,
+    };
+    if let Some(decoded) = rowwise {
+        return Ok(decoded);
+    }
+    r.rewind()?;
+    match head.format {
+        Format::Png => {
+            let dec =
+                image::codecs::png::PngDecoder::with_limits(r, limits).map_err(image_error)?;
+            with_image_crate(dec, head.icc.clone(), head.orientation)
+        }
+        Format::Tiff => {
+            let dec = image::codecs::tiff::TiffDecoder::new(r).map_err(image_error)?;
+            with_image_crate(dec, head.icc.clone(), head.orientation)
+        }
+        _ => Err(PhotoError::unsupported(
+            "a photo type read only from memory",
+        )),
     }
 }
 

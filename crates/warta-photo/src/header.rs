@@ -3,6 +3,8 @@
 //! proportion to the declared size, so a decompression bomb is refused for the price of a
 //! few hundred bytes read.
 
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+
 use crate::PhotoError;
 
 /// The photo types Warta reads.
@@ -54,7 +56,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Header, PhotoError> {
     }
 }
 
-fn sniff(b: &[u8]) -> Result<Format, PhotoError> {
+/// Tells the type from the first bytes.
+pub(crate) fn sniff(b: &[u8]) -> Result<Format, PhotoError> {
     if b.is_empty() {
         return Err(PhotoError::corrupt("the file is empty (0 bytes)"));
     }
@@ -238,27 +241,7 @@ fn png(b: &[u8]) -> Result<Header, PhotoError> {
             "the PNG declares a width or height of 0",
         ));
     }
-    // Walk the chunk list (lengths only) for an eXIf chunk; no data is inflated.
-    let mut orientation = 1;
-    let mut i = 8;
-    while let (Some(len), Some(kind)) = (be32(b, i), b.get(i + 4..i + 8)) {
-        let start = i + 8;
-        let Some(end) = start.checked_add(len as usize).filter(|&e| e <= b.len()) else {
-            break;
-        };
-        match kind {
-            b"eXIf" => {
-                if let Ok(t) = Tiff::new(&b[start..end])
-                    && let Ok(o) = t.orientation()
-                {
-                    orientation = o;
-                }
-            }
-            b"IEND" => break,
-            _ => {}
-        }
-        i = end + 4;
-    }
+    let orientation = png_orientation(&mut Cursor::new(b)).unwrap_or(1);
     Ok(Header {
         format: Format::Png,
         width,
@@ -267,6 +250,45 @@ fn png(b: &[u8]) -> Result<Header, PhotoError> {
         icc: None,
         metadata: Vec::new(),
     })
+}
+
+/// An eXIf chunk is read up to this size (the orientation sits in its first directory).
+const PNG_EXIF_MAX: u64 = 1 << 20;
+
+/// The EXIF orientation of a PNG (1 without an eXIf chunk), from walking its chunk list:
+/// only chunk lengths are read and the data skipped (nothing is inflated), but for an eXIf
+/// chunk's. Works on a file as well as on bytes in memory, for PNGs too large to hold.
+pub(crate) fn png_orientation<R: Read + Seek>(r: &mut R) -> io::Result<u8> {
+    let size = r.seek(SeekFrom::End(0))?;
+    let mut orientation = 1;
+    let mut at = 8u64;
+    loop {
+        r.seek(SeekFrom::Start(at))?;
+        let mut head = [0u8; 8];
+        if r.read_exact(&mut head).is_err() {
+            break;
+        }
+        let len = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        let start = at + 8;
+        let Some(end) = start.checked_add(len).filter(|&e| e <= size) else {
+            break;
+        };
+        match &head[4..] {
+            b"eXIf" => {
+                let mut data = vec![0u8; len.min(PNG_EXIF_MAX) as usize];
+                r.read_exact(&mut data)?;
+                if let Ok(t) = Tiff::new(&data)
+                    && let Ok(o) = t.orientation()
+                {
+                    orientation = o;
+                }
+            }
+            b"IEND" => break,
+            _ => {}
+        }
+        at = end + 4;
+    }
+    Ok(orientation)
 }
 
 /// Which kind of metadata a JPEG header segment carries, if any (JFIF's APP0 is not metadata).
@@ -359,6 +381,63 @@ fn webp(b: &[u8]) -> Result<Header, PhotoError> {
 fn tiff_file(b: &[u8]) -> Result<Header, PhotoError> {
     let t = Tiff::new(b)?;
     let entries = t.ifd0()?;
+    let icc = entries
+        .iter()
+        .find(|e| e.tag == 34675)
+        .and_then(|e| t.bytes(e))
+        .map(<[u8]>::to_vec);
+    tiff_header(&t, &entries, icc)
+}
+
+/// An embedded ICC profile larger than this is not read from a TIFF file.
+const TIFF_ICC_MAX: u32 = 16 << 20;
+
+/// [`read`] for a TIFF file whose first directory lies beyond the bytes read first (libtiff
+/// writes it after the pixels): the directory, and the ICC profile if there is one, are read
+/// from `r`; nothing else.
+pub(crate) fn tiff_reader<R: Read + Seek>(r: &mut R) -> Result<Header, PhotoError> {
+    let short = |_| PhotoError::corrupt("the TIFF/EXIF directory is cut short");
+    let mut start = [0u8; 8];
+    r.seek(SeekFrom::Start(0))?;
+    r.read_exact(&mut start).map_err(short)?;
+    let head = Tiff::new(&start)?;
+    let at = head.u32(4).unwrap_or(0);
+    r.seek(SeekFrom::Start(u64::from(at)))?;
+    let mut count = [0u8; 2];
+    r.read_exact(&mut count).map_err(short)?;
+    let n = usize::from(if head.little {
+        u16::from_le_bytes(count)
+    } else {
+        u16::from_be_bytes(count)
+    });
+    // The directory copied behind a header that points right at it; values held in the
+    // entries themselves (width, height, orientation) read as in a whole file.
+    let mut dir = start[..4].to_vec();
+    dir.extend_from_slice(&if head.little {
+        8u32.to_le_bytes()
+    } else {
+        8u32.to_be_bytes()
+    });
+    dir.extend_from_slice(&count);
+    dir.resize(10 + n * 12, 0);
+    r.read_exact(&mut dir[10..]).map_err(short)?;
+    dir.extend_from_slice(&[0; 4]);
+    let t = Tiff::new(&dir)?;
+    let entries = t.ifd0()?;
+    let icc = match entries.iter().find(|e| e.tag == 34675) {
+        Some(e) if matches!(e.kind, 1 | 7) && e.count > 4 && e.count <= TIFF_ICC_MAX => {
+            let mut icc = vec![0u8; e.count as usize];
+            let offset = t.u32(e.field).unwrap_or(0);
+            r.seek(SeekFrom::Start(u64::from(offset)))?;
+            r.read_exact(&mut icc).ok().map(|()| icc)
+        }
+        Some(e) => t.bytes(e).map(<[u8]>::to_vec),
+        None => None,
+    };
+    tiff_header(&t, &entries, icc)
+}
+
+fn tiff_header(t: &Tiff, entries: &[Entry], icc: Option<Vec<u8>>) -> Result<Header, PhotoError> {
     let get = |tag| {
         entries
             .iter()
@@ -376,11 +455,6 @@ fn tiff_file(b: &[u8]) -> Result<Header, PhotoError> {
         ));
     }
     let orientation = get(274).filter(|o| (1..=8).contains(o)).unwrap_or(1) as u8;
-    let icc = entries
-        .iter()
-        .find(|e| e.tag == 34675)
-        .and_then(|e| t.bytes(e))
-        .map(<[u8]>::to_vec);
     Ok(Header {
         format: Format::Tiff,
         width,

@@ -33,9 +33,11 @@ mod encode;
 mod error;
 mod header;
 mod pixels;
+mod rows;
+mod shrink;
 mod yuv;
 
-use std::io::Read;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 pub use encode::WEBP_QUALITY;
@@ -185,6 +187,15 @@ pub fn process(bytes: &[u8], cfg: &PhotoConfig) -> Result<Renditions, PhotoError
         });
     }
     let decoded = decode::decode(bytes, &head, cfg.web_max.max(1), cfg.max_pixels)?;
+    finish(head, decoded, cfg)
+}
+
+/// The renditions of a decoded photo (already fitted to `web_max`, or larger).
+fn finish(
+    head: header::Header,
+    decoded: decode::Decoded,
+    cfg: &PhotoConfig,
+) -> Result<Renditions, PhotoError> {
     let mut web = pixels::shrink(decoded.rgb, cfg.web_max);
     if let Some(icc) = &decoded.icc {
         pixels::to_srgb(&mut web, icc);
@@ -209,16 +220,47 @@ pub fn process(bytes: &[u8], cfg: &PhotoConfig) -> Result<Renditions, PhotoError
 const HEAD_BYTES: u64 = 256 * 1024;
 
 /// Like [`process`], reading the file. An oversized photo is refused after reading only its
-/// first 256 KiB.
+/// first 256 KiB. A PNG or TIFF is not read into memory: it is decoded from the file a few
+/// rows at a time (see [`process`] on memory); other types are read whole (a JPEG or WebP
+/// file is small next to its pixels).
 pub fn process_file(path: &Path, cfg: &PhotoConfig) -> Result<Renditions, PhotoError> {
     let mut file = std::fs::File::open(path)?;
-    // One allocation of the right size: no regrowing (and re-faulting) of a 5 MB buffer.
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    let whole = usize::try_from(size).unwrap_or(0).saturating_add(1);
+    let mut bytes = Vec::with_capacity(whole.min(HEAD_BYTES as usize + 1));
     (&mut file).take(HEAD_BYTES).read_to_end(&mut bytes)?;
-    if let Ok(head) = header::read(&bytes) {
-        check_size(&head, cfg)?;
+    let read_all = bytes.len() < HEAD_BYTES as usize;
+    let head = match header::read(&bytes) {
+        Ok(mut head) => {
+            check_size(&head, cfg)?;
+            if head.format == header::Format::Png && !read_all {
+                // An eXIf chunk may come after the image data.
+                head.orientation = header::png_orientation(&mut file)?;
+            }
+            Some(head)
+        }
+        // libtiff writes the first directory after the pixels.
+        Err(_) if !read_all && header::sniff(&bytes).ok() == Some(header::Format::Tiff) => {
+            let head = header::tiff_reader(&mut file)?;
+            check_size(&head, cfg)?;
+            Some(head)
+        }
+        Err(_) => None,
+    };
+    if let Some(head) = head
+        && matches!(head.format, header::Format::Png | header::Format::Tiff)
+    {
+        file.seek(SeekFrom::Start(0))?;
+        let decoded = decode::decode_reader(
+            BufReader::new(file),
+            &head,
+            cfg.web_max.max(1),
+            cfg.max_pixels,
+        )?;
+        return finish(head, decoded, cfg);
     }
+    // One allocation of the right size: no regrowing (and re-faulting) of a 5 MB buffer.
+    bytes.reserve_exact(whole.saturating_sub(bytes.len()));
     file.read_to_end(&mut bytes)?;
     process(&bytes, cfg)
 }
