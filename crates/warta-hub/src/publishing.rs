@@ -7,6 +7,13 @@
 //! anything (see `warta_publish`). A failure keeps the row pending with the error in plain
 //! words and a backoff; nothing is dropped. When every target has the item version, the item
 //! moves to the SOP's `published` step.
+//!
+//! A hub that was killed may have left a request on its way: the website can still be working
+//! on it (a slow upload, a slow site) when the hub is started again. A retry that looked the
+//! key up before that request landed would not see what it creates, and would create it a
+//! second time. So rows to a remote website that were pending when the hub started are retried
+//! only after [`RESUME_GRACE`], as long as such a website is given to answer one request; the
+//! hub's own site and folders are written by the hub alone and go at once.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,10 +37,19 @@ pub const LOCAL_SITE: i64 = 1;
 /// After this many failed attempts the publisher is told (the item shows "needs attention").
 pub const ATTENTION_AFTER: u32 = 3;
 
+/// How long after the hub starts the rows it found pending for a remote website wait: the
+/// request timeout of the WordPress and webhook targets, so whatever a killed hub left on its
+/// way has landed (or been dropped) before the retry looks its key up. The environment
+/// variable `WARTA_PUBLISH_RESUME_GRACE_MS` shortens it for tests.
+pub const RESUME_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// In-process coordination of the queue: which rows are being worked on, and the worker's bell.
 #[derive(Default)]
 pub(crate) struct PublishQueue {
     in_flight: Mutex<HashSet<i64>>,
+    /// Rows a previous run of the hub left pending for a remote website, and until when they
+    /// wait (see [`RESUME_GRACE`]).
+    resuming: Mutex<Option<(std::time::Instant, HashSet<i64>)>>,
     bell: Mutex<bool>,
     rung: Condvar,
     stop: AtomicBool,
@@ -61,6 +77,19 @@ impl PublishQueue {
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.ring();
+    }
+
+    /// Whether row `id` still waits for what a previous run of the hub left on its way.
+    fn still_resuming(&self, id: i64) -> bool {
+        let mut resuming = self.resuming.lock().unwrap_or_else(|e| e.into_inner());
+        match &*resuming {
+            Some((until, _)) if std::time::Instant::now() >= *until => {
+                *resuming = None;
+                false
+            }
+            Some((_, ids)) => ids.contains(&id),
+            None => false,
+        }
     }
 }
 
@@ -643,7 +672,37 @@ impl Office {
     // ------------------------------------------------------------ the queue
 
     /// Starts the background worker; it holds only a weak reference and ends with the hub.
+    /// Rows left pending for a remote website by a previous run wait [`RESUME_GRACE`] first.
     pub fn start_publisher(self: &Arc<Self>) -> std::thread::JoinHandle<()> {
+        let grace = std::env::var("WARTA_PUBLISH_RESUME_GRACE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(RESUME_GRACE, std::time::Duration::from_millis);
+        let until = std::time::Instant::now() + grace;
+        let left: HashSet<i64> = crate::db::all(
+            &self.db(),
+            "SELECT p.id FROM publications p JOIN publish_targets t ON t.id = p.target_id
+             WHERE p.state = 'pending' AND t.kind IN ('wordpress', 'webhook')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| {
+            tracing::error!("reading the publishing queue: {e}");
+            Vec::new()
+        })
+        .into_iter()
+        .collect();
+        if !left.is_empty() {
+            tracing::info!(
+                "{} publication(s) left pending by the previous run resume in {grace:?}",
+                left.len()
+            );
+            *self
+                .queue
+                .resuming
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some((until, left));
+        }
         let weak: Weak<Office> = Arc::downgrade(self);
         std::thread::Builder::new()
             .name("warta-publisher".into())
@@ -654,10 +713,21 @@ impl Office {
                         return;
                     }
                     office.run_due_publications(None);
-                    let wait = office
+                    let mut wait = office
                         .next_due_in()
                         .unwrap_or(std::time::Duration::from_secs(30))
                         .min(std::time::Duration::from_secs(30));
+                    // Rows waiting out the grace are due but skipped: look again once a
+                    // second (or when the grace ends), not every 50 ms.
+                    if let Some((until, _)) = &*office
+                        .queue
+                        .resuming
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                    {
+                        let rest = until.saturating_duration_since(std::time::Instant::now());
+                        wait = wait.max(rest.min(std::time::Duration::from_secs(1)));
+                    }
                     let queue = Arc::clone(&office.queue);
                     drop(office);
                     queue.wait(wait);
@@ -729,8 +799,12 @@ impl Office {
         n
     }
 
-    /// One attempt of one row; `false` when another thread has it or it is no longer pending.
+    /// One attempt of one row; `false` when another thread has it, it is no longer pending,
+    /// or it waits for what a previous run of the hub left on its way.
     fn attempt_publication(&self, id: i64) -> HubResult<bool> {
+        if self.queue.still_resuming(id) {
+            return Ok(false);
+        }
         {
             let mut busy = self
                 .queue
