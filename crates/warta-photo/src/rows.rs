@@ -250,3 +250,425 @@ fn tiff_error(e: ::tiff::TiffError) -> PhotoError {
         other => PhotoError::corrupt(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The row-wise decoders against the full decode they replace: the `image` crate's
+    //! decoder, then one Lanczos3 resize of the whole picture.
+
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::decode::{self, with_image_crate};
+    use crate::header;
+    use crate::pixels::{self, Rgb};
+    use crate::shrink::box_factors;
+
+    /// A photo-like pattern: smooth shading, hard edges and noise, in every channel.
+    fn sample(x: u32, y: u32, c: u32, w: u32, h: u32) -> u16 {
+        let mut s = (u64::from(x) << 40 | u64::from(y) << 8 | u64::from(c))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        s ^= s >> 31;
+        let noise = (s % 4096) as i64 - 2048;
+        let shade = (i64::from(x) * 40_000 / i64::from(w) + i64::from(y) * 20_000 / i64::from(h))
+            * i64::from(c + 1)
+            % 60_000;
+        let edge = if (x / 37 + y / 23 + c) % 3 == 0 {
+            3_000
+        } else {
+            0
+        };
+        (shade + edge + noise).clamp(0, 65_535) as u16
+    }
+
+    /// An alpha sample: opaque, transparent and in between, in patches.
+    fn alpha(x: u32, y: u32) -> u16 {
+        [65_535, 0, 30_000, 65_535][((x / 50 + y / 30) % 4) as usize]
+    }
+
+    fn png_bytes(w: u32, h: u32, colour: ::png::ColorType, depth: ::png::BitDepth) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = ::png::Encoder::new(&mut out, w, h);
+        enc.set_color(colour);
+        enc.set_depth(depth);
+        enc.set_compression(::png::Compression::Fastest);
+        let channels = match colour {
+            ::png::ColorType::Grayscale | ::png::ColorType::Indexed => 1,
+            ::png::ColorType::GrayscaleAlpha => 2,
+            ::png::ColorType::Rgb => 3,
+            ::png::ColorType::Rgba => 4,
+        };
+        if colour == ::png::ColorType::Indexed {
+            let palette: Vec<u8> = (0..=255u32)
+                .flat_map(|i| [i as u8, (i * 7 % 256) as u8, (255 - i) as u8])
+                .collect();
+            enc.set_palette(palette);
+            enc.set_trns(
+                (0..=255u32)
+                    .map(|i| (i * 3 % 256) as u8)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let mut data = Vec::new();
+        for y in 0..h {
+            let mut bits = Vec::new();
+            for x in 0..w {
+                for c in 0..channels {
+                    let v = if (colour == ::png::ColorType::Rgba && c == 3)
+                        || (colour == ::png::ColorType::GrayscaleAlpha && c == 1)
+                    {
+                        alpha(x, y)
+                    } else {
+                        sample(x, y, c, w, h)
+                    };
+                    match depth {
+                        ::png::BitDepth::Sixteen => data.extend_from_slice(&v.to_be_bytes()),
+                        ::png::BitDepth::Eight => data.push((v >> 8) as u8),
+                        d => bits.push((v >> (16 - d as u8)) as u8),
+                    }
+                }
+            }
+            if !bits.is_empty() {
+                let per = 8 / depth as usize;
+                for chunk in bits.chunks(per) {
+                    let mut byte = 0u8;
+                    for (i, &b) in chunk.iter().enumerate() {
+                        byte |= b << (8 - depth as usize * (i + 1));
+                    }
+                    data.push(byte);
+                }
+            }
+        }
+        let mut writer = enc.write_header().unwrap();
+        writer.write_image_data(&data).unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    /// What the full decode made: the whole picture, resized once to fit `max`.
+    fn whole(bytes: &[u8], max: u32) -> Rgb {
+        let head = header::read(bytes).unwrap();
+        let decoded = match head.format {
+            header::Format::Png => with_image_crate(
+                image::codecs::png::PngDecoder::new(Cursor::new(bytes)).unwrap(),
+                None,
+                1,
+            ),
+            _ => with_image_crate(
+                image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).unwrap(),
+                None,
+                1,
+            ),
+        }
+        .unwrap();
+        pixels::shrink(decoded.rgb, max)
+    }
+
+    fn rowwise(bytes: &[u8], max: u32) -> Option<Rgb> {
+        let head = header::read(bytes).unwrap();
+        let decoded = match head.format {
+            header::Format::Png => png(Cursor::new(bytes), &head, max, u64::MAX),
+            _ => tiff(Cursor::new(bytes), &head, max),
+        };
+        decoded.unwrap().map(|d| d.rgb)
+    }
+
+    fn psnr(a: &Rgb, b: &Rgb) -> f64 {
+        assert_eq!((a.width, a.height), (b.width, b.height));
+        let se: f64 = a
+            .data
+            .iter()
+            .zip(&b.data)
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum();
+        10.0 * (255.0f64.powi(2) * a.data.len() as f64 / se).log10()
+    }
+
+    /// Without a box pre-reduction the result is the full decode's, pixel for pixel; with
+    /// one, within what a box average that far above the target changes.
+    fn assert_same(bytes: &[u8], max: u32, what: &str) {
+        let head = header::read(bytes).unwrap();
+        let (want, got) = (whole(bytes, max), rowwise(bytes, max).expect(what));
+        assert_eq!((got.width, got.height), (want.width, want.height), "{what}");
+        if box_factors(head.width, head.height, max) == (1, 1) {
+            assert!(
+                got.data == want.data,
+                "{what}: differs from the full decode"
+            );
+        } else {
+            let db = psnr(&got, &want);
+            assert!(db > 40.0, "{what}: PSNR {db:.1} dB against the full decode");
+        }
+    }
+
+    #[test]
+    fn every_png_colour_type_and_depth_is_the_full_decode() {
+        use ::png::{BitDepth as D, ColorType as C};
+        for (colour, depth) in [
+            (C::Rgb, D::Eight),
+            (C::Rgb, D::Sixteen),
+            (C::Rgba, D::Eight),
+            (C::Rgba, D::Sixteen),
+            (C::Grayscale, D::Eight),
+            (C::Grayscale, D::Sixteen),
+            (C::Grayscale, D::One),
+            (C::Grayscale, D::Four),
+            (C::GrayscaleAlpha, D::Eight),
+            (C::GrayscaleAlpha, D::Sixteen),
+            (C::Indexed, D::Eight),
+        ] {
+            let bytes = png_bytes(900, 700, colour, depth);
+            for max in [400, 300, 200, 1000] {
+                assert_same(&bytes, max, &format!("{colour:?} {depth:?}, max {max}"));
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_bands_and_box_factors() {
+        // (width, height, max): no resize; box factor 1 with many bands; odd sizes with box
+        // factors 2 and 3 leaving partial boxes; a panorama and a tall strip.
+        for (w, h, max) in [
+            (640, 480, 640),
+            (300, 200, 400),
+            (2000, 3000, 1600),
+            (2001, 1333, 400),
+            (2999, 1999, 500),
+            (5000, 7, 400),
+            (5000, 301, 400),
+            (90, 4001, 300),
+            (1601, 3, 1600),
+        ] {
+            let bytes = png_bytes(w, h, ::png::ColorType::Rgb, ::png::BitDepth::Eight);
+            assert_same(&bytes, max, &format!("{w}x{h} to {max}"));
+        }
+    }
+
+    /// An 8-bit RGB PNG with Adam7 interlacing, written by hand (the `png` crate does not
+    /// interlace): each pass's rows unfiltered, in stored deflate blocks.
+    fn interlaced_png(w: u32, h: u32) -> Vec<u8> {
+        let crc32 = |bytes: &[u8]| {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0xEDB8_8320
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            !crc
+        };
+        let chunk = |kind: &[u8; 4], data: &[u8]| {
+            let body = [&kind[..], data].concat();
+            [
+                &(data.len() as u32).to_be_bytes()[..],
+                &body,
+                &crc32(&body).to_be_bytes(),
+            ]
+            .concat()
+        };
+        let mut raw = Vec::new();
+        for (x0, y0, dx, dy) in [
+            (0, 0, 8, 8),
+            (4, 0, 8, 8),
+            (0, 4, 4, 8),
+            (2, 0, 4, 4),
+            (0, 2, 2, 4),
+            (1, 0, 2, 2),
+            (0, 1, 1, 2),
+        ] {
+            if x0 >= w {
+                continue;
+            }
+            for y in (y0..h).step_by(dy) {
+                raw.push(0);
+                for x in (x0..w).step_by(dx) {
+                    raw.extend((0..3).map(|c| (sample(x, y, c, w, h) >> 8) as u8));
+                }
+            }
+        }
+        let mut zlib = vec![0x78, 0x01];
+        let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+        for (i, block) in blocks.iter().enumerate() {
+            zlib.push(u8::from(i + 1 == blocks.len()));
+            let len = block.len() as u16;
+            zlib.extend_from_slice(&len.to_le_bytes());
+            zlib.extend_from_slice(&(!len).to_le_bytes());
+            zlib.extend_from_slice(block);
+        }
+        let (mut a, mut b) = (1u32, 0u32);
+        for &byte in &raw {
+            a = (a + u32::from(byte)) % 65_521;
+            b = (b + a) % 65_521;
+        }
+        zlib.extend_from_slice(&(b << 16 | a).to_be_bytes());
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 1]);
+        [
+            &b"\x89PNG\r\n\x1a\n"[..],
+            &chunk(b"IHDR", &ihdr),
+            &chunk(b"IDAT", &zlib),
+            &chunk(b"IEND", &[]),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn an_interlaced_png_is_decoded_whole() {
+        let bytes = interlaced_png(500, 300);
+        assert!(rowwise(&bytes, 200).is_none());
+        let head = header::read(&bytes).unwrap();
+        let d = decode::decode(&bytes, &head, 200, 100_000_000).unwrap();
+        let full = pixels::shrink(d.rgb, 200);
+        assert!(full.data == whole(&bytes, 200).data);
+    }
+
+    fn tiff_bytes<C: ::tiff::encoder::colortype::ColorType>(
+        w: u32,
+        h: u32,
+        rows_per_strip: u32,
+        sample: impl Fn(u32, u32, u32) -> C::Inner,
+    ) -> Vec<u8>
+    where
+        [C::Inner]: ::tiff::encoder::TiffValue,
+    {
+        let mut out = Cursor::new(Vec::new());
+        let mut enc = ::tiff::encoder::TiffEncoder::new(&mut out).unwrap();
+        let mut img = enc.new_image::<C>(w, h).unwrap();
+        img.rows_per_strip(rows_per_strip).unwrap();
+        let spp = C::BITS_PER_SAMPLE.len() as u32;
+        let mut y = 0;
+        while img.next_strip_sample_count() > 0 {
+            let rows = img.next_strip_sample_count() as u32 / (w * spp);
+            let strip: Vec<C::Inner> = (y..y + rows)
+                .flat_map(|yy| (0..w).flat_map(move |x| (0..spp).map(move |c| (x, yy, c))))
+                .map(|(x, yy, c)| sample(x, yy, c))
+                .collect();
+            img.write_strip(&strip).unwrap();
+            y += rows;
+        }
+        img.finish().unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn tiff_strips_of_every_colour_type_are_the_full_decode() {
+        use ::tiff::encoder::colortype as t;
+        let (w, h) = (900, 700);
+        let s8 = |x, y, c| (sample(x, y, c, w, h) >> 8) as u8;
+        let s16 = |x, y, c| sample(x, y, c, w, h);
+        let a8 = |x, y, c| {
+            if c == 3 {
+                (alpha(x, y) >> 8) as u8
+            } else {
+                s8(x, y, c)
+            }
+        };
+        let inputs = [
+            ("RGB8", tiff_bytes::<t::RGB8>(w, h, 16, s8)),
+            ("RGB16", tiff_bytes::<t::RGB16>(w, h, 7, s16)),
+            ("RGBA8", tiff_bytes::<t::RGBA8>(w, h, 1, a8)),
+            ("Gray8", tiff_bytes::<t::Gray8>(w, h, 64, s8)),
+            ("Gray16", tiff_bytes::<t::Gray16>(w, h, 3, s16)),
+            ("CMYK8", tiff_bytes::<t::CMYK8>(w, h, 16, s8)),
+        ];
+        for (what, bytes) in inputs {
+            for max in [400, 200, 1000] {
+                assert_same(&bytes, max, &format!("TIFF {what}, max {max}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_tiff_in_one_huge_strip_is_decoded_whole() {
+        use ::tiff::encoder::colortype as t;
+        let (w, h) = (2600, 2200);
+        let bytes = tiff_bytes::<t::RGB8>(w, h, h, |x, y, c| (sample(x, y, c, w, h) >> 8) as u8);
+        assert!(rowwise(&bytes, 400).is_none(), "17 MB in one strip");
+        let head = header::read(&bytes).unwrap();
+        let d = decode::decode(&bytes, &head, 400, 100_000_000).unwrap();
+        assert!(pixels::shrink(d.rgb, 400).data == whole(&bytes, 400).data);
+    }
+
+    /// An uncompressed, tiled, 8-bit RGB TIFF, written by hand (the `tiff` crate writes strips
+    /// only); tiles at the right and bottom edges are padded, as the format wants.
+    fn tiled_tiff(w: u32, h: u32, tile: u32) -> Vec<u8> {
+        let across = w.div_ceil(tile);
+        let down = h.div_ceil(tile);
+        let tile_bytes = tile * tile * 3;
+        let mut out = b"II*\0".to_vec();
+        out.extend_from_slice(&0u32.to_le_bytes());
+        let mut offsets = Vec::new();
+        for ty in 0..down {
+            for tx in 0..across {
+                offsets.push(out.len() as u32);
+                for y in ty * tile..(ty + 1) * tile {
+                    for x in tx * tile..(tx + 1) * tile {
+                        for c in 0..3 {
+                            let v = if x < w && y < h {
+                                (sample(x, y, c, w, h) >> 8) as u8
+                            } else {
+                                0xAA
+                            };
+                            out.push(v);
+                        }
+                    }
+                }
+            }
+        }
+        let n = offsets.len() as u32;
+        let put = |out: &mut Vec<u8>, v: &[u32]| -> u32 {
+            let at = out.len() as u32;
+            for x in v {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            at
+        };
+        let offsets_at = put(&mut out, &offsets);
+        let counts_at = put(&mut out, &vec![tile_bytes; n as usize]);
+        let bits_at = out.len() as u32;
+        for _ in 0..3 {
+            out.extend_from_slice(&8u16.to_le_bytes());
+        }
+        let ifd = out.len() as u32;
+        out[4..8].copy_from_slice(&ifd.to_le_bytes());
+        let entries: [(u16, u16, u32, u32); 10] = [
+            (256, 4, 1, w),
+            (257, 4, 1, h),
+            (258, 3, 3, bits_at),
+            (259, 3, 1, 1),
+            (262, 3, 1, 2),
+            (277, 3, 1, 3),
+            (322, 4, 1, tile),
+            (323, 4, 1, tile),
+            (324, 4, n, offsets_at),
+            (325, 4, n, counts_at),
+        ];
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, kind, count, value) in entries {
+            out.extend_from_slice(&tag.to_le_bytes());
+            out.extend_from_slice(&kind.to_le_bytes());
+            out.extend_from_slice(&count.to_le_bytes());
+            if kind == 3 && count == 1 {
+                out.extend_from_slice(&(value as u16).to_le_bytes());
+                out.extend_from_slice(&[0, 0]);
+            } else {
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn a_tiled_tiff_is_the_full_decode() {
+        let bytes = tiled_tiff(1000, 700, 256);
+        for max in [400, 200, 1000] {
+            assert_same(&bytes, max, &format!("tiled TIFF, max {max}"));
+        }
+    }
+}

@@ -24,10 +24,20 @@ const LANCZOS3_SUPPORT: f64 = 3.0;
 /// About this many reduced rows are gathered for one band of output rows.
 const BAND_ROWS: f64 = 128.0;
 
-/// The integer box factor applied before resampling a `width`×`height` photo to fit `max`:
-/// the largest that leaves at least twice `max` on the long side (1 for no box at all).
-pub(crate) fn box_factor(width: u32, height: u32, max: u32) -> u32 {
-    (width.max(height) / max.max(1).saturating_mul(2)).max(1)
+/// The integer box factors (across, down) applied before resampling a `width`×`height`
+/// photo to fit `max`: on each axis the largest that leaves at least twice the output's
+/// pixels (1: no box on that axis). An axis whose output is only a few pixels (a strip of a
+/// panorama) is not boxed: a partial box at its edge would weigh too much there.
+pub(crate) fn box_factors(width: u32, height: u32, max: u32) -> (u32, u32) {
+    let (ow, oh) = fit(width, height, max);
+    let factor = |from: u32, to: u32| {
+        if to < 16 {
+            1
+        } else {
+            (from / to.saturating_mul(2)).max(1)
+        }
+    };
+    (factor(width, ow), factor(height, oh))
 }
 
 /// Takes a photo's rows (8-bit RGB, top to bottom) and makes it fit `max` on its long side.
@@ -40,8 +50,8 @@ pub(crate) struct RowShrinker {
     out: Rgb,
     /// False when the photo already fits: rows are copied to `out` as they come.
     resize: bool,
-    /// Box factor (1: no box).
-    factor: u32,
+    /// Box factors across and down (1: no box).
+    factor: (u32, u32),
     /// Per-box sums of the rows received since the last reduced row.
     sums: Vec<u32>,
     sum_rows: u32,
@@ -67,14 +77,14 @@ impl RowShrinker {
         let (ow, oh) = fit(width, height, max);
         let resize = (ow, oh) != (width, height);
         let factor = if resize {
-            box_factor(width, height, max)
+            box_factors(width, height, max)
         } else {
-            1
+            (1, 1)
         };
-        let reduced = (width.div_ceil(factor), height.div_ceil(factor));
+        let reduced = (width.div_ceil(factor.0), height.div_ceil(factor.1));
         let used = (
-            f64::from(width) / f64::from(factor),
-            f64::from(height) / f64::from(factor),
+            f64::from(width) / f64::from(factor.0),
+            f64::from(height) / f64::from(factor.1),
         );
         let scale = used.1 / f64::from(oh);
         RowShrinker {
@@ -84,7 +94,7 @@ impl RowShrinker {
             out: Rgb::blank(ow, oh),
             resize,
             factor,
-            sums: if factor > 1 {
+            sums: if factor != (1, 1) {
                 vec![0; reduced.0 as usize * 3]
             } else {
                 Vec::new()
@@ -115,10 +125,10 @@ impl RowShrinker {
             self.out.data[at..at + len].copy_from_slice(row);
             return;
         }
-        if self.factor == 1 {
+        if self.factor == (1, 1) {
             self.band.extend_from_slice(row);
         } else {
-            let f = self.factor as usize;
+            let f = self.factor.0 as usize;
             for (sum, block) in self.sums.chunks_exact_mut(3).zip(row.chunks(3 * f)) {
                 for px in block.chunks_exact(3) {
                     sum[0] += u32::from(px[0]);
@@ -127,7 +137,7 @@ impl RowShrinker {
                 }
             }
             self.sum_rows += 1;
-            if self.sum_rows == self.factor || self.rows_in == self.height {
+            if self.sum_rows == self.factor.1 || self.rows_in == self.height {
                 self.reduce_row();
             }
         }
@@ -136,7 +146,7 @@ impl RowShrinker {
 
     /// Appends the average of the summed rows to the band.
     fn reduce_row(&mut self) {
-        let (f, w) = (self.factor as usize, self.width as usize);
+        let (f, w) = (self.factor.0 as usize, self.width as usize);
         let rows = self.sum_rows as usize;
         for (i, sum) in self.sums.chunks_exact_mut(3).enumerate() {
             let n = (f.min(w - i * f) * rows) as u32;

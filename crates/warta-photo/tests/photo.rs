@@ -907,3 +907,65 @@ fn probe_names_the_metadata_blocks_a_photo_carries() {
     assert!(probe(&r.web.bytes).unwrap().metadata.is_empty());
     assert!(probe(&r.thumb.bytes).unwrap().metadata.is_empty());
 }
+
+#[test]
+fn large_png_and_tiff_files_read_from_disk_match_the_bytes_in_memory() {
+    // Both files are larger than the 256 KiB read first, and what decides their orientation
+    // and colours lies after that: an eXIf chunk after the PNG's image data, and a TIFF
+    // directory (orientation 6, an Adobe RGB profile) written after the pixels, as libtiff
+    // does. `process_file` reads neither file whole; it must find the same.
+    let stored = natural(21, 800, 600);
+    let mut png_bytes = png(&stored);
+    let iend = png_bytes.len() - 12;
+    png_bytes.splice(iend..iend, png_chunk(b"eXIf", &exif_tiff(6)));
+    let mut tiff_bytes = std::io::Cursor::new(Vec::new());
+    let mut enc = tiff::encoder::TiffEncoder::new(&mut tiff_bytes).unwrap();
+    let mut img = enc
+        .new_image::<tiff::encoder::colortype::RGB8>(800, 600)
+        .unwrap();
+    img.encoder()
+        .write_tag(tiff::tags::Tag::Orientation, 6u16)
+        .unwrap();
+    let profile = adobe_rgb_profile();
+    img.encoder()
+        .write_tag(tiff::tags::Tag::IccProfile, &profile[..])
+        .unwrap();
+    img.write_data(stored.as_raw()).unwrap();
+    let tiff_bytes = tiff_bytes.into_inner();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [("big.png", &png_bytes), ("big.tif", &tiff_bytes)] {
+        assert!(bytes.len() > 256 * 1024, "{name}");
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let from_file = process_file(&path, &small()).unwrap();
+        let in_memory = process(bytes, &small()).unwrap();
+        assert_eq!(from_file.info, in_memory.info, "{name}");
+        assert_eq!(from_file.info.orientation, 6, "{name}");
+        assert_eq!(
+            (from_file.web.width, from_file.web.height),
+            (300, 400),
+            "{name}: upright"
+        );
+        assert!(
+            from_file.web.bytes == in_memory.web.bytes,
+            "{name}: same web rendition"
+        );
+        assert!(
+            from_file.thumb.bytes == in_memory.thumb.bytes,
+            "{name}: same thumbnail"
+        );
+    }
+    // The TIFF's profile was found and applied: without it the colours differ.
+    let untagged = process(&png(&stored), &small()).unwrap();
+    let tagged = process(&tiff_bytes, &small()).unwrap();
+    let centre = |bytes: &[u8]| *decode(bytes).get_pixel(150, 200);
+    let (a, b) = (
+        centre(&tagged.web.bytes),
+        image::imageops::rotate90(&decode(&untagged.web.bytes)),
+    );
+    assert_ne!(
+        a,
+        *b.get_pixel(150, 200),
+        "the Adobe RGB profile changes the colours"
+    );
+}
