@@ -171,7 +171,7 @@ fn jpeg_error(msg: &str) -> PhotoError {
 }
 
 /// The image crate's limits, a second fence behind the header check.
-pub(crate) fn limits(head: &Header, max_pixels: u64) -> image::Limits {
+fn limits(head: &Header, max_pixels: u64) -> image::Limits {
     let mut l = image::Limits::default();
     l.max_image_width = Some(head.width);
     l.max_image_height = Some(head.height);
@@ -204,7 +204,7 @@ pub(crate) fn with_image_crate(
     })
 }
 
-pub(crate) fn image_error(e: image::ImageError) -> PhotoError {
+fn image_error(e: image::ImageError) -> PhotoError {
     match e {
         image::ImageError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
             PhotoError::corrupt("the file is cut short (truncated)")

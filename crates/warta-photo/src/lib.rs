@@ -24,6 +24,24 @@
 //! no profile to convert) this all happens on the Y/Cb/Cr planes, never in RGB. One call uses
 //! one thread; run one call per worker for parallelism.
 //!
+//! Memory: one call stays far under 64 MB for a JPEG, PNG or TIFF of any size up to
+//! [`PhotoConfig::max_pixels`] (peak RSS of a child process, checked by `tests/memory.rs`).
+//! A JPEG is decoded DCT-scaled (≈20 MiB at 12 MP). A PNG or TIFF is read a few rows at a
+//! time — from the file itself with [`process_file`], which never reads it whole — and
+//! shrunk as the rows come: box-averaged by an integer factor that leaves at least twice
+//! the web size (libvips' shrink-on-load), then resampled band by band with the same
+//! Lanczos3 as everything else, so no full-size picture ever exists: 24 MP ≈16 MiB, 50 MP
+//! ≈15 MiB (it was 146 and 278 MiB decoded whole). Without a box (up to four times the web
+//! size) the result is pixel for pixel that of decoding whole and resizing once. Decoded
+//! whole at full size as before: interlaced PNGs, TIFFs in one strip of more than 16 MiB
+//! or in planes or with float samples. Two inputs still need memory in proportion to
+//! their pixels. Progressive JPEGs: libjpeg-turbo keeps every DCT coefficient until the
+//! last scan, 2 bytes per sample however far it scales the output (≈3 bytes a pixel at
+//! 4:2:0, 6 at 4:4:4), and has no backing store to spill them to: ≈47 MiB at 12 MP,
+//! ≈88 MiB at 24 MP. WebP: decoded whole by `image-webp` (≈63 MiB at 12 MP, ≈115 MiB at
+//! 24 MP); no safe decoder here decodes part of a WebP or at a reduced size (libwebp's
+//! scaled decoding is reachable only through its unsafe FFI).
+//!
 //! Colour: an embedded ICC profile that is not sRGB (Adobe RGB, Display P3, ProPhoto, …) is
 //! converted to sRGB with `qcms`. Photos without a profile are taken as sRGB (a camera's EXIF
 //! "Adobe RGB" flag without an embedded profile is not honoured).
@@ -221,13 +239,14 @@ const HEAD_BYTES: u64 = 256 * 1024;
 
 /// Like [`process`], reading the file. An oversized photo is refused after reading only its
 /// first 256 KiB. A PNG or TIFF is not read into memory: it is decoded from the file a few
-/// rows at a time (see [`process`] on memory); other types are read whole (a JPEG or WebP
-/// file is small next to its pixels).
+/// rows at a time (see Memory in the crate documentation); other types are read whole (a
+/// JPEG or WebP file is small next to its pixels).
 pub fn process_file(path: &Path, cfg: &PhotoConfig) -> Result<Renditions, PhotoError> {
     let mut file = std::fs::File::open(path)?;
+    // One allocation of the right size: no regrowing (and re-faulting) of a 5 MB buffer. (For
+    // a PNG or TIFF only the first 256 KiB of it is ever written, so only that is resident.)
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let whole = usize::try_from(size).unwrap_or(0).saturating_add(1);
-    let mut bytes = Vec::with_capacity(whole.min(HEAD_BYTES as usize + 1));
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     (&mut file).take(HEAD_BYTES).read_to_end(&mut bytes)?;
     let read_all = bytes.len() < HEAD_BYTES as usize;
     let head = match header::read(&bytes) {
@@ -250,6 +269,7 @@ pub fn process_file(path: &Path, cfg: &PhotoConfig) -> Result<Renditions, PhotoE
     if let Some(head) = head
         && matches!(head.format, header::Format::Png | header::Format::Tiff)
     {
+        drop(bytes);
         file.seek(SeekFrom::Start(0))?;
         let decoded = decode::decode_reader(
             BufReader::new(file),
@@ -259,8 +279,6 @@ pub fn process_file(path: &Path, cfg: &PhotoConfig) -> Result<Renditions, PhotoE
         )?;
         return finish(head, decoded, cfg);
     }
-    // One allocation of the right size: no regrowing (and re-faulting) of a 5 MB buffer.
-    bytes.reserve_exact(whole.saturating_sub(bytes.len()));
     file.read_to_end(&mut bytes)?;
     process(&bytes, cfg)
 }

@@ -2,9 +2,10 @@
 //! full size in memory.
 //!
 //! Rows arrive top to bottom as 8-bit RGB. When the photo is at least four times the target
-//! on its long side, they are first averaged in `f`×`f` boxes, an integer `f` chosen so that
-//! the result stays at least twice the target (what libvips calls shrink-on-load: a box
-//! average this far above the target loses nothing a Lanczos filter would keep). The
+//! size, they are first averaged in boxes of an integer number of pixels across and down,
+//! chosen so that the result stays at least twice the target on each axis (what libvips
+//! calls shrink-on-load: a box average this far above the target loses nothing a Lanczos
+//! filter would keep; a partial box at the right or bottom edge averages what there is). The
 //! reduced rows are gathered in a band only as tall as the next few output rows need, and
 //! `fast_image_resize` (Lanczos3, SIMD) resamples each band to its output rows. The filter's
 //! window reaches past the band's own rows into the margin kept around it, so the result
