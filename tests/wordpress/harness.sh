@@ -120,7 +120,8 @@ start_db() {
         </dev/null >"$dir/log/mariadb.out" 2>&1 &
     echo $! >"$dir/run/mariadbd.pid"
     local i
-    for ((i = 0; i < 300; i++)); do
+    # Up to 90 s: several harnesses may start at once on a loaded 2-core CI machine.
+    for ((i = 0; i < 900; i++)); do
         if [ -S "$dir/run/mysqld.sock" ] &&
             "$MARIADB" --no-defaults --socket="$dir/run/mysqld.sock" -u "$me" -e "SELECT 1" >/dev/null 2>&1; then
             break
@@ -198,7 +199,7 @@ start_web() {
         </dev/null >>"$dir/log/php-server.log" 2>&1 &
     echo $! >"$dir/run/php.pid"
     local i
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do
         port_open "$port" && return 0
         alive "$dir/run/php.pid" || die "the PHP web server did not start: see $dir/log/php-server.log"
         sleep 0.1
