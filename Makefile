@@ -21,12 +21,15 @@ APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e bench bench-app bench-media
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz bench bench-app bench-media
+
+# Seconds of fuzzing per target in `make test` (and `make fuzz`).
+FUZZ_SECONDS ?= 30
 
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
 	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
-	@echo "make deps | ui | app | e2e | bench (bench-app, bench-media)"
+	@echo "make deps | ui | app | e2e | fuzz | bench (bench-app, bench-media)"
 
 deps: deps-apt deps-rust deps-node
 
@@ -74,6 +77,7 @@ test: deps
 	cd ui && npm run check
 	cd ui && npm test
 	scripts/with-keyring cargo test --workspace
+	fuzz/run.sh $(FUZZ_SECONDS)
 	@if ! git diff --quiet -- $(BINDINGS) \
 		|| [ -n "$$(git ls-files --others --exclude-standard -- $(BINDINGS))" ]; then \
 		git status --short -- $(BINDINGS); \
@@ -81,6 +85,11 @@ test: deps
 		exit 1; \
 	fi
 	$(MAKE) e2e
+
+# Fuzzes warta-render's sanitiser, FUZZ_SECONDS per target (cargo-fuzz on stable, no sanitizer);
+# fails on a crash or on output that is not inert.
+fuzz: deps-apt
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 # The real window, driven through tauri-driver and WebKitWebDriver on a virtual X display.
 e2e: app
