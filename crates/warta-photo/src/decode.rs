@@ -47,8 +47,10 @@ pub(crate) fn decode(
             decode_reader(Cursor::new(bytes), head, long_side_needed, max_pixels)
         }
         Format::WebP => {
-            // Decoded whole: neither image-webp nor the safe API of libwebp decodes part of
-            // a picture or at a reduced size.
+            if let Some(decoded) = rows::webp(bytes, head, long_side_needed)? {
+                return Ok(decoded);
+            }
+            // With alpha, lossless or animated: decoded whole to RGB(A).
             let dec =
                 image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
             with_image_crate(dec, head.icc.clone(), orientation)

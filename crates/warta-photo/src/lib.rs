@@ -24,23 +24,27 @@
 //! no profile to convert) this all happens on the Y/Cb/Cr planes, never in RGB. One call uses
 //! one thread; run one call per worker for parallelism.
 //!
-//! Memory: one call stays far under 64 MB for a JPEG, PNG or TIFF of any size up to
-//! [`PhotoConfig::max_pixels`] (peak RSS of a child process, checked by `tests/memory.rs`).
-//! A JPEG is decoded DCT-scaled (≈20 MiB at 12 MP). A PNG or TIFF is read a few rows at a
-//! time — from the file itself with [`process_file`], which never reads it whole — and
-//! shrunk as the rows come: box-averaged by an integer factor that leaves at least twice
-//! the web size (libvips' shrink-on-load), then resampled band by band with the same
-//! Lanczos3 as everything else, so no full-size picture ever exists: 24 MP ≈16 MiB, 50 MP
-//! ≈15 MiB (it was 146 and 278 MiB decoded whole). Without a box (up to four times the web
-//! size) the result is pixel for pixel that of decoding whole and resizing once. Decoded
-//! whole at full size as before: interlaced PNGs, TIFFs in one strip of more than 16 MiB
-//! or in planes or with float samples. Two inputs still need memory in proportion to
-//! their pixels. Progressive JPEGs: libjpeg-turbo keeps every DCT coefficient until the
-//! last scan, 2 bytes per sample however far it scales the output (≈3 bytes a pixel at
-//! 4:2:0, 6 at 4:4:4), and has no backing store to spill them to: ≈47 MiB at 12 MP,
-//! ≈88 MiB at 24 MP. WebP: decoded whole by `image-webp` (≈63 MiB at 12 MP, ≈115 MiB at
-//! 24 MP); no safe decoder here decodes part of a WebP or at a reduced size (libwebp's
-//! scaled decoding is reachable only through its unsafe FFI).
+//! Memory (peak RSS of a child process, checked by `tests/memory.rs`; the goal is 64 MB per
+//! worker). A JPEG is decoded DCT-scaled (≈20 MiB at 12 MP). A PNG or TIFF is read a few
+//! rows at a time — from the file itself with [`process_file`], which never reads it
+//! whole — and shrunk as the rows come: box-averaged by an integer factor that leaves at
+//! least twice the web size (libvips' shrink-on-load), then resampled band by band with the
+//! same Lanczos3 as everything else, so no full-size picture ever exists and memory does
+//! not grow with the photo: 24 MP ≈16 MiB, 50 MP ≈15 MiB (they took 145 and 278 MiB
+//! decoded whole). Without a box (up to four times the web size) the result is pixel for
+//! pixel that of decoding whole and resizing once. Still decoded whole at full size:
+//! interlaced PNGs, TIFFs in one strip of more than 16 MiB, in planes or with float
+//! samples. Two inputs need memory in proportion to their pixels:
+//! - Progressive JPEGs: libjpeg-turbo keeps every DCT coefficient until the last scan,
+//!   2 bytes per sample however far it scales the output (≈3 bytes a pixel at 4:2:0, 6 at
+//!   4:4:4), and has no backing store to spill them to (its memory limit only makes the
+//!   decode fail): ≈47 MiB at 12 MP, ≈88 MiB at 24 MP, over the goal from about 17 MP.
+//! - Lossy WebP is decoded by `image-webp` as a whole frame of Y, U and V planes (1.5 bytes
+//!   a pixel), turned into RGB a row at a time and shrunk as it comes: ≈34 MiB at 12 MP,
+//!   ≈54 MiB at 24 MP, ≈100 MiB at 50 MP (they took 62, 115 and 233 MiB). Neither
+//!   `image-webp` nor the safe API of libwebp decodes part of a frame or at a reduced size
+//!   (libwebp's scaled decoding is reachable only through its unsafe FFI). A WebP with
+//!   alpha, lossless or animated is still decoded whole to RGB(A).
 //!
 //! Colour: an embedded ICC profile that is not sRGB (Adobe RGB, Display P3, ProPhoto, …) is
 //! converted to sRGB with `qcms`. Photos without a profile are taken as sRGB (a camera's EXIF

@@ -1,13 +1,14 @@
 //! PNG and TIFF decoded a few rows at a time and shrunk as they come ([`RowShrinker`]), so
 //! a 24 or 50 MP photo never exists at full size in memory, nor does its file (they read
-//! from any `BufRead + Seek`, a file included).
+//! from any `BufRead + Seek`, a file included); a lossy WebP's YUV frame turned into RGB a
+//! row at a time and shrunk the same way.
 //!
 //! The pixels are those of the `image` crate's full decode: the same decoders (`png`,
-//! `tiff`) with the same transformations, 16-bit samples rounded to 8 bits and alpha laid
-//! over white the same way. Photos these readers do not take row by row return `None`, and
+//! `tiff`, `image-webp`) with the same transformations, 16-bit samples rounded to 8 bits,
+//! alpha laid over white and YUV turned into RGB the same way. Photos these readers do not take row by row return `None`, and
 //! the caller decodes them whole as before: interlaced (Adam7) PNGs, whose last pass fills
 //! every other row of the whole picture; TIFFs stored in one huge strip, in planes, or with
-//! samples other than 8/16-bit unsigned integers.
+//! samples other than 8/16-bit unsigned integers; WebPs with alpha, lossless or animated.
 
 use std::io::{self, BufRead, Seek};
 
@@ -232,6 +233,113 @@ pub(crate) fn tiff<R: BufRead + Seek>(
     }))
 }
 
+/// A lossy WebP without alpha or animation: `image-webp` decodes the VP8 frame whole but as
+/// its Y, U and V planes (1.5 bytes a pixel, where its RGB decode adds 3 more and the
+/// `image` crate's conversion another 3), and the rows are turned into RGB here one at a
+/// time, with `image-webp`'s own "fancy" chroma upsampling and YUV → RGB arithmetic (the
+/// pixels are those of its RGB decode), and shrunk as they come. `None` for any other WebP.
+pub(crate) fn webp(bytes: &[u8], head: &Header, max: u32) -> Result<Option<Decoded>, PhotoError> {
+    let mut container = image_webp::WebPDecoder::new(io::Cursor::new(bytes)).map_err(webp_error)?;
+    if container.is_animated() || container.has_alpha() || !container.is_lossy() {
+        return Ok(None);
+    }
+    // The first top-level VP8 chunk: the picture of a still, lossy WebP.
+    let mut at = 12usize;
+    let range = loop {
+        let (Some(kind), Some(len)) = (bytes.get(at..at + 4), bytes.get(at + 4..at + 8)) else {
+            return Ok(None);
+        };
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let start = at + 8;
+        let end = start.saturating_add(len).min(bytes.len());
+        if kind == b"VP8 " {
+            break start..end;
+        }
+        at = end.saturating_add(len & 1);
+    };
+    let frame = image_webp::vp8::Vp8Decoder::decode_frame(io::Cursor::new(&bytes[range]))
+        .map_err(webp_error)?;
+    let (w, h) = (usize::from(frame.width), usize::from(frame.height));
+    if (w as u32, h as u32) != (head.width, head.height)
+        || container.dimensions() != (head.width, head.height)
+    {
+        return Ok(None);
+    }
+    let stride = w.next_multiple_of(16);
+    let (cw, cstride, ch) = (w.div_ceil(2), stride / 2, h.div_ceil(2));
+    let mut shrinker = RowShrinker::new(head.width, head.height, max);
+    let mut rgb = vec![0u8; w * 3];
+    for y in 0..h {
+        let (main, other) = fancy_pair(y, ch);
+        let luma = &frame.ybuf[y * stride..y * stride + w];
+        let (u1, u2) = (
+            &frame.ubuf[main * cstride..][..cw],
+            &frame.ubuf[other * cstride..][..cw],
+        );
+        let (v1, v2) = (
+            &frame.vbuf[main * cstride..][..cw],
+            &frame.vbuf[other * cstride..][..cw],
+        );
+        for (x, (px, &luma)) in rgb.chunks_exact_mut(3).zip(luma).enumerate() {
+            let (m, o) = fancy_pair(x, cw);
+            let fancy = |a: &[u8], b: &[u8]| {
+                let v = 9 * u16::from(a[m])
+                    + 3 * u16::from(a[o])
+                    + 3 * u16::from(b[m])
+                    + u16::from(b[o])
+                    + 8;
+                (v / 16) as u8
+            };
+            let (u, v) = (fancy(u1, u2), fancy(v1, v2));
+            px[0] = webp_clip(webp_mulhi(luma, 19077) + webp_mulhi(v, 26149) - 14234);
+            px[1] = webp_clip(
+                webp_mulhi(luma, 19077) - webp_mulhi(u, 6419) - webp_mulhi(v, 13320) + 8708,
+            );
+            px[2] = webp_clip(webp_mulhi(luma, 19077) + webp_mulhi(u, 33050) - 17685);
+        }
+        shrinker.push(&rgb);
+    }
+    drop(frame);
+    Ok(Some(Decoded {
+        rgb: shrinker.finish()?,
+        icc: head
+            .icc
+            .clone()
+            .or_else(|| container.icc_profile().ok().flatten()),
+        orientation: head.orientation,
+    }))
+}
+
+/// In libwebp's (and `image-webp`'s) "fancy" upsampling, the chroma sample that luma
+/// position `i` (a row or column) sits on and the neighbour it is blended with, 3:1; `n`
+/// chroma samples. Blending both ways gives the 9:3:3:1 weights.
+fn fancy_pair(i: usize, n: usize) -> (usize, usize) {
+    let (main, other) = match i {
+        0 => (0, 0),
+        i if i % 2 == 1 => (i / 2, i / 2 + 1),
+        i => (i / 2, i / 2 - 1),
+    };
+    (main, if other < n { other } else { main })
+}
+
+/// libwebp's (and `image-webp`'s) fixed-point YUV → RGB.
+fn webp_mulhi(v: u8, coeff: u16) -> i32 {
+    ((u32::from(v) * u32::from(coeff)) >> 8) as i32
+}
+
+fn webp_clip(v: i32) -> u8 {
+    (v >> 6).clamp(0, 255) as u8
+}
+
+fn webp_error(e: image_webp::DecodingError) -> PhotoError {
+    match e {
+        image_webp::DecodingError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            PhotoError::corrupt("the file is cut short (truncated)")
+        }
+        other => PhotoError::corrupt(format!("the WebP is damaged ({other})")),
+    }
+}
+
 fn short_chunk() -> PhotoError {
     PhotoError::corrupt("a TIFF strip or tile holds fewer pixels than it declares")
 }
@@ -354,6 +462,11 @@ mod tests {
                 None,
                 1,
             ),
+            header::Format::WebP => with_image_crate(
+                image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).unwrap(),
+                None,
+                1,
+            ),
             _ => with_image_crate(
                 image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes)).unwrap(),
                 None,
@@ -368,6 +481,7 @@ mod tests {
         let head = header::read(bytes).unwrap();
         let decoded = match head.format {
             header::Format::Png => png(Cursor::new(bytes), &head, max, u64::MAX),
+            header::Format::WebP => webp(bytes, &head, max),
             _ => tiff(Cursor::new(bytes), &head, max),
         };
         decoded.unwrap().map(|d| d.rgb)
@@ -669,6 +783,54 @@ mod tests {
         let bytes = tiled_tiff(1000, 700, 256);
         for max in [400, 200, 1000] {
             assert_same(&bytes, max, &format!("tiled TIFF, max {max}"));
+        }
+    }
+
+    fn rgb_picture(w: u32, h: u32) -> Vec<u8> {
+        (0..h)
+            .flat_map(|y| (0..w).flat_map(move |x| (0..3).map(move |c| (x, y, c))))
+            .map(|(x, y, c)| (sample(x, y, c, w, h) >> 8) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn a_lossy_webp_is_the_full_decode() {
+        // Even and odd widths and heights: the chroma planes' last column and row are shared
+        // or not.
+        for (w, h) in [(900, 700), (901, 701), (900, 701), (33, 1200)] {
+            let bytes = webp::Encoder::from_rgb(&rgb_picture(w, h), w, h)
+                .encode(80.0)
+                .to_vec();
+            for max in [400, 200, 1000] {
+                assert_same(&bytes, max, &format!("lossy WebP {w}x{h}, max {max}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_webp_with_alpha_or_lossless_is_decoded_whole() {
+        let (w, h) = (300, 200);
+        let rgba: Vec<u8> = rgb_picture(w, h)
+            .chunks_exact(3)
+            .enumerate()
+            .flat_map(|(i, p)| {
+                [
+                    p[0],
+                    p[1],
+                    p[2],
+                    (alpha(i as u32 % w, i as u32 / w) >> 8) as u8,
+                ]
+            })
+            .collect();
+        let with_alpha = webp::Encoder::from_rgba(&rgba, w, h).encode(80.0).to_vec();
+        let lossless = webp::Encoder::from_rgb(&rgb_picture(w, h), w, h)
+            .encode_lossless()
+            .to_vec();
+        for bytes in [with_alpha, lossless] {
+            assert!(rowwise(&bytes, 100).is_none());
+            let head = header::read(&bytes).unwrap();
+            let d = decode::decode(&bytes, &head, 100, 100_000_000).unwrap();
+            assert!(pixels::shrink(d.rgb, 100).data == whole(&bytes, 100).data);
         }
     }
 }
