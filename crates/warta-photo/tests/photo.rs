@@ -969,3 +969,33 @@ fn large_png_and_tiff_files_read_from_disk_match_the_bytes_in_memory() {
         "the Adobe RGB profile changes the colours"
     );
 }
+
+#[test]
+fn truncated_png_tiff_and_webp_files_are_refused() {
+    let img = natural(22, 800, 600);
+    let mut tiff_bytes = Vec::new();
+    img.write_to(&mut Cursor::new(&mut tiff_bytes), image::ImageFormat::Tiff)
+        .unwrap();
+    let webp_bytes = webp::Encoder::from_rgb(img.as_raw(), 800, 600)
+        .encode(80.0)
+        .to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, full) in [
+        ("cut.png", png(&img)),
+        ("cut.tif", tiff_bytes),
+        ("cut.webp", webp_bytes),
+    ] {
+        let cut = &full[..full.len() * 2 / 3];
+        let path = dir.path().join(name);
+        std::fs::write(&path, cut).unwrap();
+        for err in [
+            process(cut, &small()).unwrap_err(),
+            process_file(&path, &small()).unwrap_err(),
+        ] {
+            assert!(matches!(err, PhotoError::Corrupt { .. }), "{name}: {err:?}");
+            if name == "cut.png" {
+                assert!(err.to_string().contains("cut short"), "{err}");
+            }
+        }
+    }
+}
