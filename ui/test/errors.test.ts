@@ -41,6 +41,12 @@ describe("error texts", () => {
     expect(text).toContain("Your text is kept");
   });
 
+  test("too many sign-in attempts says how long to wait, in whole minutes", () => {
+    const e = err(429, { code: "too_many_attempts", message: "x", retry_after_secs: 130 });
+    expect(idText(e)).toContain("3 menit");
+    expect(enText(e)).toContain("3 minute");
+  });
+
   test("locked names the holder", () => {
     expect(idText(err(423, { code: "locked", message: "x", holder: "Budi" }))).toContain("dikunci oleh Budi");
     expect(enText(err(423, { code: "locked", message: "x", holder: "Budi" }))).toContain("locked by Budi");

@@ -79,6 +79,9 @@ pub enum ErrorCode {
     MissingBlob,
     /// First-run set-up was already done.
     AlreadySetUp,
+    /// Too many failed sign-ins for this account or from this address; `retry_after_secs` says
+    /// when to try again.
+    TooManyAttempts,
     Internal,
 }
 
@@ -105,6 +108,10 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub holder: Option<String>,
+    /// For `too_many_attempts`: seconds until signing in is possible again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub retry_after_secs: Option<i64>,
 }
 
 // ---------- set-up and sessions ----------
@@ -823,6 +830,7 @@ mod tests {
             allowed_actions: Some(vec!["submit".into()]),
             current_version: None,
             holder: None,
+            retry_after_secs: None,
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["code"], "invalid_transition");

@@ -252,6 +252,7 @@ async fn api_error(resp: Response) -> ClientError {
         allowed_actions: None,
         current_version: None,
         holder: None,
+        retry_after_secs: None,
     });
     ClientError::Api {
         status: status.as_u16(),

@@ -34,6 +34,8 @@ pub enum HubError {
     MissingBlob(String),
     #[error("set-up was already done; sign in instead")]
     AlreadySetUp,
+    #[error("too many failed sign-ins; try again in {} minute(s)", (retry_after_secs + 59) / 60)]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -65,6 +67,7 @@ impl HubError {
             HubError::TooLarge { .. } => ErrorCode::TooLarge,
             HubError::RefusedType(_) => ErrorCode::RefusedType,
             HubError::AlreadySetUp => ErrorCode::AlreadySetUp,
+            HubError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             HubError::MissingBlob(_) => ErrorCode::MissingBlob,
             HubError::Internal(_) => ErrorCode::Internal,
         }
@@ -80,6 +83,7 @@ impl HubError {
             | HubError::VersionConflict { .. }
             | HubError::AlreadySetUp => 409,
             HubError::Locked { .. } => 423,
+            HubError::TooManyAttempts { .. } => 429,
             HubError::Validation { .. } => 400,
             HubError::MissingBlob(_) => 409,
             HubError::TooLarge { .. } => 413,
@@ -96,6 +100,7 @@ impl HubError {
             allowed_actions: None,
             current_version: None,
             holder: None,
+            retry_after_secs: None,
         };
         match self {
             HubError::Validation { field, .. } => e.field = Some(field.clone()),
@@ -104,6 +109,9 @@ impl HubError {
             }
             HubError::VersionConflict { current } => e.current_version = Some(*current),
             HubError::Locked { holder } => e.holder = Some(holder.clone()),
+            HubError::TooManyAttempts { retry_after_secs } => {
+                e.retry_after_secs = Some(*retry_after_secs)
+            }
             HubError::Internal(_) => e.message = "internal error; see the hub's log".into(),
             _ => {}
         }

@@ -144,9 +144,11 @@ async fn setup(
 
 async fn login(
     State(o): Hub,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(req): Json<api::LoginRequest>,
 ) -> HubResult<Json<api::LoginResponse>> {
-    blocking(move || o.login(req)).await.map(Json)
+    let address = peer.map(|axum::Extension(c)| c.0.ip());
+    blocking(move || o.login_from(req, address)).await.map(Json)
 }
 
 async fn logout(State(o): Hub, headers: HeaderMap) -> HubResult<StatusCode> {

@@ -22,6 +22,12 @@ use crate::publish::{PublishTarget, PublishedPage, StaticSite};
 
 /// How long a session token stays valid.
 const SESSION_HOURS: i64 = 12;
+/// Failed sign-ins counted over this many minutes.
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+/// Failures of one account in the window before it must wait.
+pub const LOGIN_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Failures from one address (any accounts) in the window before it must wait.
+pub const LOGIN_FAILURES_PER_ADDRESS: i64 = 20;
 
 /// The signed-in user a request acts for.
 #[derive(Debug, Clone)]
@@ -273,7 +279,33 @@ impl Office {
     }
 
     pub fn login(&self, req: api::LoginRequest) -> HubResult<api::LoginResponse> {
+        self.login_from(req, None)
+    }
+
+    /// Signs in, refusing early (without checking the password) while the account or the
+    /// client's address has too many recent failures; every refusal is audited.
+    pub fn login_from(
+        &self,
+        req: api::LoginRequest,
+        address: Option<std::net::IpAddr>,
+    ) -> HubResult<api::LoginResponse> {
         let username = req.username.trim().to_string();
+        let address = address.map(|a| a.to_string());
+        if let Some(retry_after_secs) = self.login_throttled(&username, address.as_deref())? {
+            let now = self.now();
+            audit::append(
+                &self.db(),
+                now,
+                &Actor {
+                    id: None,
+                    name: username.clone(),
+                },
+                "auth.login_throttled",
+                None,
+                json!({ "username": username, "address": address }),
+            )?;
+            return Err(HubError::TooManyAttempts { retry_after_secs });
+        }
         let found: Option<(i64, String, bool)> = self
             .db()
             .query_row(
@@ -303,7 +335,7 @@ impl Office {
                 },
                 "auth.login_failed",
                 None,
-                json!({ "username": username }),
+                json!({ "username": username, "address": address }),
             )?;
             tx.commit()?;
             return Err(HubError::BadCredentials);
@@ -327,10 +359,57 @@ impl Office {
             },
             "auth.login",
             None,
-            json!({}),
+            json!({ "address": address }),
         )?;
         tx.commit()?;
         Ok(api::LoginResponse { token, user })
+    }
+
+    /// Seconds to wait when the account has had `LOGIN_FAILURES_PER_ACCOUNT` failures (since its
+    /// last successful sign-in) or the address `LOGIN_FAILURES_PER_ADDRESS`, within the window;
+    /// read from the audit log, so a restart forgets nothing.
+    fn login_throttled(&self, username: &str, address: Option<&str>) -> HubResult<Option<i64>> {
+        let now = self.now();
+        let window_start = now - Duration::minutes(LOGIN_WINDOW_MINUTES);
+        let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let conn = self.db();
+        // Failures since the account's last successful sign-in (by log order: the clock may
+        // give both the same time), within the window.
+        let last_ok: i64 = conn.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM audit WHERE kind = 'auth.login' AND actor = ?1",
+            [username],
+            |r| r.get(0),
+        )?;
+        // Oldest failure counted: when it leaves the window, one more attempt is allowed.
+        let (count, oldest): (i64, Option<String>) = conn.query_row(
+            "SELECT COUNT(*), MIN(at) FROM audit WHERE kind = 'auth.login_failed'
+             AND actor = ?1 AND seq > ?2 AND at > ?3",
+            params![username, last_ok, fmt(window_start)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut wait = None;
+        if count >= LOGIN_FAILURES_PER_ACCOUNT {
+            wait = oldest;
+        }
+        if let Some(addr) = address {
+            let (count, oldest): (i64, Option<String>) = conn.query_row(
+                "SELECT COUNT(*), MIN(at) FROM audit WHERE kind = 'auth.login_failed'
+                 AND at > ?1 AND json_extract(data, '$.address') = ?2",
+                params![fmt(window_start), addr],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count >= LOGIN_FAILURES_PER_ADDRESS && wait.is_none() {
+                wait = oldest;
+            }
+        }
+        Ok(wait.map(|oldest| {
+            let oldest = DateTime::parse_from_rfc3339(&oldest)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now);
+            (oldest + Duration::minutes(LOGIN_WINDOW_MINUTES) - now)
+                .num_seconds()
+                .max(1)
+        }))
     }
 
     pub fn logout(&self, token: &str) -> HubResult<()> {

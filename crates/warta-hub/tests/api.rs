@@ -1554,3 +1554,75 @@ async fn documents_have_their_own_size_limit_and_a_page_count() {
     let (st, e) = rina.upload(id, "foto.jpg", photo).await;
     assert_eq!(st, StatusCode::CREATED, "{e}");
 }
+
+#[tokio::test]
+async fn sign_ins_are_throttled_per_account_and_per_address_and_audited() {
+    let t = TestHub::start().await;
+    let login = |user: &'static str, password: &'static str| {
+        let http = t.http.clone();
+        let url = t.url("/api/v1/auth/login");
+        async move {
+            let r = http
+                .post(url)
+                .json(&json!({"username": user, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Four wrong passwords, then the right one: accepted, and the count starts again.
+    for _ in 0..4 {
+        assert_eq!(login("eko", "salah").await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login("eko", PW).await.0, StatusCode::OK);
+    // Five wrong passwords: now even the right one is refused, with the wait in seconds.
+    for _ in 0..5 {
+        assert_eq!(login("eko", "salah").await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (s, e) = login("eko", PW).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+    assert_eq!(e["code"], "too_many_attempts");
+    let wait = e["retry_after_secs"].as_i64().unwrap();
+    assert!((1..=15 * 60).contains(&wait), "{wait}");
+    // Another account is not affected.
+    assert_eq!(login("rina", PW).await.0, StatusCode::OK);
+    // After the window, the account can sign in again.
+    t.clock.advance(chrono::Duration::seconds(wait + 1));
+    assert_eq!(login("eko", PW).await.0, StatusCode::OK);
+
+    // One address trying many accounts is stopped too (20 failures in the window).
+    t.clock.advance(chrono::Duration::minutes(16));
+    for i in 0..20 {
+        let user = ["rudi", "edi", "ibu", "putu"][i % 4];
+        assert_eq!(login(user, "salah").await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        login("admin", PW).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is throttled, whatever the account"
+    );
+
+    // Every failure and refusal is in the audit log, with the address.
+    let db = t.db();
+    let (throttled, with_address): (i64, i64) = db
+        .query_row(
+            "SELECT COUNT(*), COUNT(json_extract(data, '$.address')) FROM audit
+             WHERE kind = 'auth.login_throttled'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(throttled, 2);
+    assert_eq!(with_address, 2);
+    let failed: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE kind = 'auth.login_failed'
+             AND json_extract(data, '$.address') = '127.0.0.1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failed, 29);
+}

@@ -19,6 +19,7 @@ export const ERROR_CODES: Record<ErrorCode, true> = {
   refused_type: true,
   missing_blob: true,
   already_set_up: true,
+  too_many_attempts: true,
   internal: true,
 };
 
@@ -38,6 +39,10 @@ export function describeError(e: unknown, t: T, catalog: Catalog): string {
       return t("errors.version_conflict", { version: b.current_version ?? "?" });
     case "locked":
       return t("errors.locked", { holder: b.holder ?? "?" });
+    case "too_many_attempts":
+      return t("errors.too_many_attempts", {
+        minutes: Math.max(1, Math.ceil((b.retry_after_secs ?? 60) / 60)),
+      });
     case "validation":
       return b.field
         ? t("errors.validation_field", { field: translateId(catalog, "field", b.field) })

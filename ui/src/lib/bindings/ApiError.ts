@@ -24,4 +24,8 @@ current_version?: number,
 /**
  * For `locked`: who holds the lock.
  */
-holder?: string, };
+holder?: string, 
+/**
+ * For `too_many_attempts`: seconds until signing in is possible again.
+ */
+retry_after_secs?: number, };
