@@ -107,15 +107,30 @@ start_db() {
     local dir="$1" me
     me="$(id -un)"
     mkdir -p "$dir/db" "$dir/run" "$dir/log"
-    "$INSTALL_DB" --no-defaults --datadir="$dir/db" --user="$me" \
-        --auth-root-authentication-method=socket --auth-root-socket-user="$me" \
-        --skip-test-db --skip-name-resolve >"$dir/log/install-db.log" 2>&1 ||
-        die "mariadb-install-db failed: see $dir/log/install-db.log"
+    # Native AIO is off: every MariaDB on the machine draws on one kernel-wide
+    # pool of AIO contexts (fs.aio-max-nr), and several harnesses start at once.
+    # A failed install is tried once more from an empty folder before giving up.
+    local attempt
+    for attempt in 1 2; do
+        rm -rf "$dir/db"
+        mkdir -p "$dir/db"
+        if "$INSTALL_DB" --no-defaults --datadir="$dir/db" --user="$me" \
+            --auth-root-authentication-method=socket --auth-root-socket-user="$me" \
+            --skip-test-db --skip-name-resolve --innodb-use-native-aio=0 \
+            >"$dir/log/install-db.log" 2>&1; then
+            break
+        fi
+        if [ "$attempt" = 2 ]; then
+            die "mariadb-install-db failed twice; the end of $dir/log/install-db.log:
+$(tail -n 25 "$dir/log/install-db.log")"
+        fi
+        sleep 1
+    done
     # setsid: its own process group, which `stop` ends as a whole.
     setsid "$MARIADBD" --no-defaults --datadir="$dir/db" --socket="$dir/run/mysqld.sock" \
         --pid-file="$dir/run/mysqld.pid" --skip-networking --user="$me" \
         --log-error="$dir/log/mariadb.err" --skip-name-resolve --character-set-server=utf8mb4 \
-        --innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
+        --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-use-native-aio=0 \
         --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
         </dev/null >"$dir/log/mariadb.out" 2>&1 &
     echo $! >"$dir/run/mariadbd.pid"
@@ -126,10 +141,12 @@ start_db() {
             "$MARIADB" --no-defaults --socket="$dir/run/mysqld.sock" -u "$me" -e "SELECT 1" >/dev/null 2>&1; then
             break
         fi
-        alive "$dir/run/mariadbd.pid" || die "MariaDB did not start: see $dir/log/mariadb.err"
+        alive "$dir/run/mariadbd.pid" || die "MariaDB did not start; the end of $dir/log/mariadb.err:
+$(tail -n 25 "$dir/log/mariadb.err" 2>/dev/null)"
         sleep 0.1
     done
-    [ -S "$dir/run/mysqld.sock" ] || die "MariaDB did not open its socket: see $dir/log/mariadb.err"
+    [ -S "$dir/run/mysqld.sock" ] || die "MariaDB did not open its socket; the end of $dir/log/mariadb.err:
+$(tail -n 25 "$dir/log/mariadb.err" 2>/dev/null)"
     DB_PASSWORD="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     "$MARIADB" --no-defaults --socket="$dir/run/mysqld.sock" -u "$me" -e "
         CREATE DATABASE wordpress CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
