@@ -10,12 +10,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Version prefix of every API route.
 pub const API_PREFIX: &str = "/api/v1";
 
 /// A role a user may hold. A user may hold several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Role {
@@ -51,7 +54,7 @@ impl Role {
 }
 
 /// Machine-readable error code. The UI translates by code; it never parses `message`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum ErrorCode {
@@ -86,7 +89,7 @@ pub enum ErrorCode {
 }
 
 /// The body of every error response.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ApiError {
     pub code: ErrorCode,
@@ -116,7 +119,7 @@ pub struct ApiError {
 
 // ---------- set-up and sessions ----------
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SetupStatus {
     /// True until the first admin account exists.
@@ -125,7 +128,7 @@ pub struct SetupStatus {
     pub site_url: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SetupRequest {
     pub username: String,
@@ -133,14 +136,14 @@ pub struct SetupRequest {
     pub password: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LoginResponse {
     /// Bearer token for the `Authorization` header.
@@ -148,7 +151,7 @@ pub struct LoginResponse {
     pub user: User,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct User {
     #[ts(type = "number")]
@@ -160,7 +163,7 @@ pub struct User {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct NewUser {
     pub username: String,
@@ -170,7 +173,7 @@ pub struct NewUser {
     pub unit: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct UpdateUser {
     pub display_name: String,
@@ -186,7 +189,7 @@ pub struct UpdateUser {
 // ---------- items (SOP-A) ----------
 
 /// Fields a reporter or editor writes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ItemContent {
     pub title: String,
@@ -200,7 +203,7 @@ pub struct ItemContent {
 }
 
 /// `PUT /items/{id}`: a save based on `version`; refused with `version_conflict` if stale.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SaveItem {
     #[ts(type = "number")]
@@ -209,7 +212,7 @@ pub struct SaveItem {
 }
 
 /// `POST /items/{id}/actions/{action}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ActionRequest {
     /// A note or reason; required by actions whose definition says so (reject, return, send back, not publish).
@@ -224,7 +227,7 @@ pub struct ActionRequest {
 }
 
 /// Where an item is in its workflow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct StepState {
     /// Step id from the SOP definition, e.g. `edit`.
@@ -240,7 +243,7 @@ pub struct StepState {
     pub overdue: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LockInfo {
     #[ts(type = "number")]
@@ -250,7 +253,7 @@ pub struct LockInfo {
 }
 
 /// One row of a queue ("my tasks", all items, published).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ItemSummary {
     #[ts(type = "number")]
@@ -272,7 +275,7 @@ pub struct ItemSummary {
 }
 
 /// Progress of an item's publish (or unpublish) across the office's websites.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PublishingState {
     /// `publish` or `unpublish`.
@@ -289,7 +292,7 @@ pub struct PublishingState {
 }
 
 /// One item version on one website: queued, done, or retrying.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PublicationStatus {
     #[ts(type = "number")]
@@ -317,7 +320,7 @@ pub struct PublicationStatus {
 
 /// A website the office publishes to. Secrets are write-only: `has_secret` says one is stored
 /// (in the OS keyring), it is never sent back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PublishTargetInfo {
     #[ts(type = "number")]
@@ -339,7 +342,7 @@ pub struct PublishTargetInfo {
 
 /// Adds or changes a website. `secret` (application password, webhook key) goes to the OS
 /// keyring; leave it out when changing other fields to keep the stored one.
-#[derive(Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PublishTargetInput {
     pub name: String,
@@ -382,14 +385,14 @@ fn default_true() -> bool {
 }
 
 /// Alternative text and caption of a photo, shown with it on the public site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AttachmentText {
     pub alt_text: String,
     pub caption: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct Attachment {
     #[ts(type = "number")]
@@ -431,7 +434,7 @@ pub struct Attachment {
 }
 
 /// A near-duplicate photo found when a photo was attached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SimilarPhoto {
     #[ts(type = "number")]
@@ -447,7 +450,7 @@ pub struct SimilarPhoto {
 /// `POST /items/{id}/attachments/prepared`: a photo whose renditions the client already made
 /// (on the reporter's laptop, so only what is needed travels). Every blob named here was
 /// uploaded first with `PUT /blobs/{sha256}`; the hub checks each rendition before accepting it.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PreparedPhoto {
     pub filename: String,
@@ -464,7 +467,7 @@ pub struct PreparedPhoto {
 }
 
 /// When the desktop app sends originals of photos along with their renditions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum SendOriginals {
@@ -475,7 +478,7 @@ pub enum SendOriginals {
 }
 
 /// The office's media settings (admin).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct MediaSettings {
     /// Keep the untouched original in the archive (visible to editors and above).
@@ -503,7 +506,7 @@ pub fn default_max_document_bytes() -> u64 {
     200 * 1024 * 1024
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct Comment {
     #[ts(type = "number")]
@@ -513,14 +516,14 @@ pub struct Comment {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct NewComment {
     pub body: String,
 }
 
 /// Actual against standard time for one visit of a step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct StepTime {
     pub step: String,
@@ -538,7 +541,7 @@ pub struct StepTime {
 }
 
 /// An action the caller can take now, with what it requires.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AvailableAction {
     pub id: String,
@@ -547,7 +550,7 @@ pub struct AvailableAction {
     pub requires_note: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ItemDetail {
     #[ts(type = "number")]
@@ -584,7 +587,7 @@ pub struct ItemDetail {
     pub can_unpublish: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RevisionSummary {
     #[ts(type = "number")]
@@ -594,7 +597,7 @@ pub struct RevisionSummary {
     pub title: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct Revision {
     #[ts(type = "number")]
@@ -604,7 +607,7 @@ pub struct Revision {
     pub content: ItemContent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum DiffOp {
@@ -613,7 +616,7 @@ pub enum DiffOp {
     Delete,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct DiffLine {
     pub op: DiffOp,
@@ -621,7 +624,7 @@ pub struct DiffLine {
 }
 
 /// Line diff of two revisions, field by field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RevisionDiff {
     #[ts(type = "number")]
@@ -631,7 +634,7 @@ pub struct RevisionDiff {
     pub fields: Vec<FieldDiff>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct FieldDiff {
     /// `title`, `summary`, `body`, `category`, `tags` or `unit`.
@@ -641,7 +644,7 @@ pub struct FieldDiff {
 }
 
 /// One entry of an item's timeline, read from the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct TimelineEntry {
     #[ts(type = "number")]
@@ -657,13 +660,13 @@ pub struct TimelineEntry {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RenderRequest {
     pub markdown: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RenderResponse {
     /// Sanitised HTML, exactly what publishing uses.
@@ -671,7 +674,7 @@ pub struct RenderResponse {
 }
 
 /// The page exactly as it will appear on the site (the official's review screen).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PagePreview {
     /// A complete HTML document.
@@ -680,7 +683,7 @@ pub struct PagePreview {
 
 // ---------- SOPs, calendar, audit ----------
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SopSummary {
     pub id: String,
@@ -689,7 +692,7 @@ pub struct SopSummary {
     pub steps: Vec<SopStep>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SopStep {
     pub id: String,
@@ -702,7 +705,7 @@ pub struct SopStep {
 }
 
 /// `POST /sops/check` (admin): validate a SOP definition before it is adopted.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SopCheckRequest {
     /// File name shown in messages.
@@ -711,7 +714,7 @@ pub struct SopCheckRequest {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SopCheckResult {
     pub ok: bool,
@@ -721,7 +724,7 @@ pub struct SopCheckResult {
     pub sop: Option<SopSummary>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct Holiday {
     /// `YYYY-MM-DD` in the SOP's time zone.
@@ -729,7 +732,7 @@ pub struct Holiday {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AuditReport {
     pub intact: bool,

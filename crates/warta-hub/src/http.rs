@@ -2,24 +2,37 @@
 //!
 //! Architecture invariant: handlers hold no business rules; permission checks live in
 //! `Office`, so every transport (HTTP, CLI) enforces the same ones.
+//!
+//! Every route is added with `.routes(routes!(handler))` on an `OpenApiRouter`, so its
+//! `#[utoipa::path]` annotation (parameters, body, every status it answers with) is in the
+//! OpenAPI document by construction (see [`crate::openapi`]). Requests that do not parse are
+//! answered with an `ApiError` (400 `validation`) by the extractors in [`extract`], never with
+//! axum's plain-text rejections.
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use warta_api as api;
 
 use crate::attachments::Variant;
 use crate::error::{HubError, HubResult};
 use crate::office::{Caller, Office};
+use crate::openapi::{
+    BadCredentials, BadRequest, Conflict, Forbidden, Locked, NotFound, RefusedType, TooLarge,
+    TooManyAttempts, Unauthenticated,
+};
+pub use extract::{Json, Path, Query};
 
 type Hub = State<Arc<Office>>;
 
@@ -30,7 +43,111 @@ impl IntoResponse for HubError {
         }
         let status =
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.to_api())).into_response()
+        (status, axum::Json(self.to_api())).into_response()
+    }
+}
+
+/// Extractors that answer a request that does not parse with an `ApiError` (400, `validation`,
+/// naming what did not parse), as the OpenAPI document says, instead of axum's plain text.
+pub mod extract {
+    use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+    use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
+    use axum::http::request::Parts;
+    use axum::response::{IntoResponse, Response};
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use crate::error::HubError;
+
+    /// A JSON body (`Content-Type: application/json`, at most 2 MB), or a JSON response.
+    pub struct Json<T>(pub T);
+
+    /// Path parameters.
+    pub struct Path<T>(pub T);
+
+    /// Query-string parameters.
+    pub struct Query<T>(pub T);
+
+    fn json_refused(e: JsonRejection) -> HubError {
+        let message = match &e {
+            JsonRejection::MissingJsonContentType(_) => {
+                "send the body as JSON with \"Content-Type: application/json\"".to_string()
+            }
+            JsonRejection::BytesRejection(_) if e.status().as_u16() == 413 => {
+                "the request body is larger than 2 MB".to_string()
+            }
+            _ => format!("the body is not what this request takes: {}", e.body_text()),
+        };
+        HubError::validation("body", message)
+    }
+
+    impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+        type Rejection = HubError;
+
+        async fn from_request(req: Request, state: &S) -> Result<Self, HubError> {
+            match <axum::Json<T> as FromRequest<S>>::from_request(req, state).await {
+                Ok(axum::Json(v)) => Ok(Json(v)),
+                Err(e) => Err(json_refused(e)),
+            }
+        }
+    }
+
+    /// An optional body: none when the request has no `Content-Type`.
+    impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for Json<T> {
+        type Rejection = HubError;
+
+        async fn from_request(req: Request, state: &S) -> Result<Option<Self>, HubError> {
+            match <axum::Json<T> as OptionalFromRequest<S>>::from_request(req, state).await {
+                Ok(v) => Ok(v.map(|axum::Json(v)| Json(v))),
+                Err(e) => Err(json_refused(e)),
+            }
+        }
+    }
+
+    impl<T: Serialize> IntoResponse for Json<T> {
+        fn into_response(self) -> Response {
+            axum::Json(self.0).into_response()
+        }
+    }
+
+    impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+        type Rejection = HubError;
+
+        async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HubError> {
+            match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+                Ok(axum::extract::Path(v)) => Ok(Path(v)),
+                Err(e @ PathRejection::FailedToDeserializePathParams(_)) => {
+                    Err(HubError::validation(
+                        "path",
+                        format!("the address is malformed: {}", e.body_text()),
+                    ))
+                }
+                Err(e) => Err(HubError::Internal(anyhow::anyhow!(
+                    "path parameters: {}",
+                    e.body_text()
+                ))),
+            }
+        }
+    }
+
+    impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+        type Rejection = HubError;
+
+        async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HubError> {
+            match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+                Ok(axum::extract::Query(v)) => Ok(Query(v)),
+                Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
+                    Err(HubError::validation(
+                        "query",
+                        format!("the query string is malformed: {}", e.body_text()),
+                    ))
+                }
+                Err(e) => Err(HubError::Internal(anyhow::anyhow!(
+                    "query: {}",
+                    e.body_text()
+                ))),
+            }
+        }
     }
 }
 
@@ -64,58 +181,60 @@ impl FromRequestParts<Arc<Office>> for Caller {
     }
 }
 
+/// Every route of the hub that the OpenAPI document describes, paths as served (under
+/// `/api/v1`, plus `/healthz`). To add a route: write the handler with its
+/// `#[utoipa::path(...)]` (see ARCHITECTURE.md, "Adding an API route") and add it here with
+/// `.routes(routes!(handler))`; handlers of the same path and different methods go in one
+/// `routes!`.
+pub fn routes() -> OpenApiRouter<Arc<Office>> {
+    let api = OpenApiRouter::new()
+        .routes(routes!(openapi_json))
+        .routes(routes!(setup_status, setup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(update_user))
+        .routes(routes!(tasks))
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(get_item, save_item))
+        .routes(routes!(act))
+        .routes(routes!(claim))
+        .routes(routes!(unpublish))
+        .routes(routes!(correct))
+        .routes(routes!(retry_publishing))
+        .routes(routes!(set_attachment_text))
+        .routes(routes!(publish_targets, add_publish_target))
+        .routes(routes!(update_publish_target))
+        .routes(routes!(release_lock))
+        .routes(routes!(add_comment))
+        .routes(routes!(upload))
+        .routes(routes!(prepared_photo))
+        .routes(routes!(download))
+        .routes(routes!(download_signed))
+        .routes(routes!(blob_exists, put_blob))
+        .routes(routes!(media_settings, set_media_settings))
+        .routes(routes!(revisions))
+        .routes(routes!(revision))
+        .routes(routes!(diff))
+        .routes(routes!(timeline))
+        .routes(routes!(preview))
+        .routes(routes!(render))
+        .routes(routes!(sops))
+        .routes(routes!(check_sop))
+        .routes(routes!(holidays, set_holidays))
+        .routes(routes!(verify_audit))
+        // Unknown paths under /api/v1 get an ApiError, not an empty 404.
+        .fallback(|| async { HubError::NotFound("route") });
+    OpenApiRouter::with_openapi(<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(healthz))
+        .nest(api::API_PREFIX, api)
+}
+
 /// Builds the hub's router: the API, the health check, and the published site.
 pub fn router(office: Arc<Office>) -> Router {
     let site = ServeDir::new(office.site_root()).append_index_html_on_directories(true);
-    let api = Router::new()
-        .route("/setup", get(setup_status).post(setup))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
-        .route("/users", get(list_users).post(add_user))
-        .route("/users/{id}", put(update_user))
-        .route("/tasks", get(tasks))
-        .route("/items", get(list_items).post(create_item))
-        .route("/items/{id}", get(get_item).put(save_item))
-        .route("/items/{id}/actions/{action}", post(act))
-        .route("/items/{id}/claim", post(claim))
-        .route("/items/{id}/unpublish", post(unpublish))
-        .route("/items/{id}/correct", post(correct))
-        .route("/items/{id}/publishing/retry", post(retry_publishing))
-        .route(
-            "/items/{id}/attachments/{attachment}/text",
-            put(set_attachment_text),
-        )
-        .route("/targets", get(publish_targets).post(add_publish_target))
-        .route("/targets/{id}", put(update_publish_target))
-        .route("/items/{id}/lock", axum::routing::delete(release_lock))
-        .route("/items/{id}/comments", post(add_comment))
-        .route("/items/{id}/attachments", post(upload))
-        .route("/items/{id}/attachments/prepared", post(prepared_photo))
-        .route("/attachments/{id}/content", get(download))
-        .route(
-            "/attachments/{id}/signed/{variant}/{sig}",
-            get(download_signed),
-        )
-        .route(
-            "/blobs/{sha}",
-            axum::routing::head(blob_exists).put(put_blob),
-        )
-        .route(
-            "/settings/media",
-            get(media_settings).put(set_media_settings),
-        )
-        .route("/items/{id}/revisions", get(revisions))
-        .route("/items/{id}/revisions/{version}", get(revision))
-        .route("/items/{id}/diff", get(diff))
-        .route("/items/{id}/timeline", get(timeline))
-        .route("/items/{id}/preview", get(preview))
-        .route("/render", post(render))
-        .route("/sops", get(sops))
-        .route("/sops/check", post(check_sop))
-        .route("/holidays", get(holidays).put(set_holidays))
-        .route("/audit/verify", get(verify_audit))
-        .fallback(|| async { HubError::NotFound("route") });
+    let (routes, _document) = routes().split_for_parts();
     // Clients authenticate with bearer tokens, never cookies, so any origin may call
     // (the desktop webview's origin differs per platform).
     let cors = CorsLayer::new()
@@ -123,18 +242,50 @@ pub fn router(office: Arc<Office>) -> Router {
         .allow_methods(Any)
         .allow_headers(Any)
         .expose_headers(Any);
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .nest(api::API_PREFIX, api)
+    routes
         .nest_service("/site", site)
         .layer(cors)
         .with_state(office)
 }
 
+/// Answers when the hub runs.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()),
+    responses((status = 200, description = "The hub is up", body = String, content_type = "text/plain", example = "ok")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object, content_type = "application/json")))]
+async fn openapi_json() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        crate::openapi::json(),
+    )
+        .into_response()
+}
+
+// ---------- set-up and sessions ----------
+
+/// Whether the first admin account still has to be created.
+#[utoipa::path(get, path = "/setup", tag = "session", security(()),
+    responses((status = 200, description = "OK", body = api::SetupStatus)))]
 async fn setup_status(State(o): Hub) -> HubResult<Json<api::SetupStatus>> {
     blocking(move || o.setup_status()).await.map(Json)
 }
 
+/// First run: creates the first admin account and signs it in. Refused once one exists.
+#[utoipa::path(post, path = "/setup", tag = "session", security(()),
+    request_body = api::SetupRequest,
+    responses(
+        (status = 200, description = "OK", body = api::LoginResponse),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+    ))]
 async fn setup(
     State(o): Hub,
     Json(req): Json<api::SetupRequest>,
@@ -142,6 +293,16 @@ async fn setup(
     blocking(move || o.setup(req)).await.map(Json)
 }
 
+/// Signs in; the token goes in the `Authorization: Bearer` header of later requests.
+/// Throttled per account and per address.
+#[utoipa::path(post, path = "/auth/login", tag = "session", security(()),
+    request_body = api::LoginRequest,
+    responses(
+        (status = 200, description = "OK", body = api::LoginResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = BadCredentials),
+        (status = 429, response = TooManyAttempts),
+    ))]
 async fn login(
     State(o): Hub,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
@@ -151,6 +312,12 @@ async fn login(
     blocking(move || o.login_from(req, address)).await.map(Json)
 }
 
+/// Ends the session whose token is sent.
+#[utoipa::path(post, path = "/auth/logout", tag = "session", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, response = Unauthenticated),
+    ))]
 async fn logout(State(o): Hub, headers: HeaderMap) -> HubResult<StatusCode> {
     let token = bearer(&headers)
         .ok_or(HubError::Unauthenticated)?
@@ -159,6 +326,12 @@ async fn logout(State(o): Hub, headers: HeaderMap) -> HubResult<StatusCode> {
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The signed-in user.
+#[utoipa::path(get, path = "/me", tag = "session", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = api::User),
+        (status = 401, response = Unauthenticated),
+    ))]
 async fn me(c: Caller) -> Json<api::User> {
     Json(api::User {
         id: c.id,
@@ -170,10 +343,28 @@ async fn me(c: Caller) -> Json<api::User> {
     })
 }
 
+// ---------- users ----------
+
+/// Every user account (admin).
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::User>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
 async fn list_users(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::User>>> {
     blocking(move || o.list_users(&c)).await.map(Json)
 }
 
+/// Adds a user account (admin).
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])),
+    request_body = api::NewUser,
+    responses(
+        (status = 201, description = "Created", body = api::User),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
 async fn add_user(
     State(o): Hub,
     c: Caller,
@@ -184,6 +375,18 @@ async fn add_user(
         .map(|u| (StatusCode::CREATED, Json(u)))
 }
 
+/// Changes a user's name, roles, unit, whether the account is active, and optionally its
+/// password (admin).
+#[utoipa::path(put, path = "/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    request_body = api::UpdateUser,
+    responses(
+        (status = 200, description = "OK", body = api::User),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 async fn update_user(
     State(o): Hub,
     c: Caller,
@@ -193,16 +396,35 @@ async fn update_user(
     blocking(move || o.update_user(&c, id, u)).await.map(Json)
 }
 
+// ---------- items ----------
+
+/// "My tasks": items waiting for the caller's roles, most urgent first.
+#[utoipa::path(get, path = "/tasks", tag = "items", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::ItemSummary>),
+        (status = 401, response = Unauthenticated),
+    ))]
 async fn tasks(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::ItemSummary>>> {
     blocking(move || o.tasks(&c)).await.map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `all` (the default), `published` or `mine`.
     #[serde(default)]
+    #[param(required = false)]
     filter: String,
 }
 
+/// Items the caller may see.
+#[utoipa::path(get, path = "/items", tag = "items", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::ItemSummary>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+    ))]
 async fn list_items(
     State(o): Hub,
     c: Caller,
@@ -213,6 +435,15 @@ async fn list_items(
         .map(Json)
 }
 
+/// Creates an item in its SOP's first step (reporters).
+#[utoipa::path(post, path = "/items", tag = "items", security(("bearer" = [])),
+    request_body = api::ItemContent,
+    responses(
+        (status = 201, description = "Created", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
 async fn create_item(
     State(o): Hub,
     c: Caller,
@@ -223,6 +454,15 @@ async fn create_item(
         .map(|d| (StatusCode::CREATED, Json(d)))
 }
 
+/// An item with its attachments, comments, step times and what the caller may do now.
+#[utoipa::path(get, path = "/items/{id}", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
 async fn get_item(
     State(o): Hub,
     c: Caller,
@@ -231,6 +471,20 @@ async fn get_item(
     blocking(move || o.get_item(&c, id)).await.map(Json)
 }
 
+/// Saves new content, based on the version it was read at; a stale save is refused (409) and
+/// nothing is overwritten.
+#[utoipa::path(put, path = "/items/{id}", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body = api::SaveItem,
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 423, response = Locked),
+    ))]
 async fn save_item(
     State(o): Hub,
     c: Caller,
@@ -240,38 +494,92 @@ async fn save_item(
     blocking(move || o.save_item(&c, id, s)).await.map(Json)
 }
 
+/// Takes a workflow action (`submit`, `approve`, `reject`, ...: the item's `actions` lists the
+/// possible ones).
+#[utoipa::path(post, path = "/items/{id}/actions/{action}", tag = "items", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Item id"),
+        ("action" = String, Path, description = "Action id from the SOP definition"),
+    ),
+    request_body(content = Option<api::ActionRequest>, description = "A note, or a publishing time; may be left out"),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 423, response = Locked),
+    ))]
 async fn act(
     State(o): Hub,
     c: Caller,
     Path((id, action)): Path<(i64, String)>,
-    body: Option<Json<api::ActionRequest>>,
+    body: Option<Json<Option<api::ActionRequest>>>,
 ) -> HubResult<Json<api::ItemDetail>> {
-    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let req = body.and_then(|Json(b)| b).unwrap_or_default();
     blocking(move || o.act(&c, id, &action, req))
         .await
         .map(Json)
 }
 
+/// Takes a published item off the websites (publishers).
+#[utoipa::path(post, path = "/items/{id}/unpublish", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body(content = Option<api::ActionRequest>, description = "The reason; may be left out"),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 423, response = Locked),
+    ))]
 async fn unpublish(
     State(o): Hub,
     c: Caller,
     Path(id): Path<i64>,
-    body: Option<Json<api::ActionRequest>>,
+    body: Option<Json<Option<api::ActionRequest>>>,
 ) -> HubResult<Json<api::ItemDetail>> {
-    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let req = body.and_then(|Json(b)| b).unwrap_or_default();
     blocking(move || o.unpublish(&c, id, req)).await.map(Json)
 }
 
+/// Reopens a published item for a correction (editors).
+#[utoipa::path(post, path = "/items/{id}/correct", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body(content = Option<api::ActionRequest>, description = "The reason; may be left out"),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 423, response = Locked),
+    ))]
 async fn correct(
     State(o): Hub,
     c: Caller,
     Path(id): Path<i64>,
-    body: Option<Json<api::ActionRequest>>,
+    body: Option<Json<Option<api::ActionRequest>>>,
 ) -> HubResult<Json<api::ItemDetail>> {
-    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let req = body.and_then(|Json(b)| b).unwrap_or_default();
     blocking(move || o.correct(&c, id, req)).await.map(Json)
 }
 
+/// Retries the item's pending publications at once (publishers).
+#[utoipa::path(post, path = "/items/{id}/publishing/retry", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ))]
 async fn retry_publishing(
     State(o): Hub,
     c: Caller,
@@ -280,46 +588,33 @@ async fn retry_publishing(
     blocking(move || o.retry_publishing(&c, id)).await.map(Json)
 }
 
-async fn set_attachment_text(
-    State(o): Hub,
-    c: Caller,
-    Path((id, attachment)): Path<(i64, i64)>,
-    Json(t): Json<api::AttachmentText>,
-) -> HubResult<Json<api::Attachment>> {
-    blocking(move || o.set_attachment_text(&c, id, attachment, t))
-        .await
-        .map(Json)
-}
-
-async fn publish_targets(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::PublishTargetInfo>>> {
-    blocking(move || o.publish_targets(&c)).await.map(Json)
-}
-
-async fn add_publish_target(
-    State(o): Hub,
-    c: Caller,
-    Json(t): Json<api::PublishTargetInput>,
-) -> HubResult<Json<api::PublishTargetInfo>> {
-    blocking(move || o.add_publish_target(&c, t))
-        .await
-        .map(Json)
-}
-
-async fn update_publish_target(
-    State(o): Hub,
-    c: Caller,
-    Path(id): Path<i64>,
-    Json(t): Json<api::PublishTargetInput>,
-) -> HubResult<Json<api::PublishTargetInfo>> {
-    blocking(move || o.update_publish_target(&c, id, t))
-        .await
-        .map(Json)
-}
-
+/// Claims the item's edit lock (editors).
+#[utoipa::path(post, path = "/items/{id}/claim", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 423, response = Locked),
+    ))]
 async fn claim(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<Json<api::ItemDetail>> {
     blocking(move || o.claim(&c, id)).await.map(Json)
 }
 
+/// Releases the caller's edit lock on the item.
+#[utoipa::path(delete, path = "/items/{id}/lock", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = api::ItemDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 423, response = Locked),
+    ))]
 async fn release_lock(
     State(o): Hub,
     c: Caller,
@@ -328,6 +623,17 @@ async fn release_lock(
     blocking(move || o.release_lock(&c, id)).await.map(Json)
 }
 
+/// Adds a comment to the item.
+#[utoipa::path(post, path = "/items/{id}/comments", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body = api::NewComment,
+    responses(
+        (status = 201, description = "Created", body = api::Comment),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 async fn add_comment(
     State(o): Hub,
     c: Caller,
@@ -339,12 +645,185 @@ async fn add_comment(
         .map(|c| (StatusCode::CREATED, Json(c)))
 }
 
-#[derive(Deserialize)]
+/// The item's saved versions, newest first.
+#[utoipa::path(get, path = "/items/{id}/revisions", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::RevisionSummary>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
+async fn revisions(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<Vec<api::RevisionSummary>>> {
+    blocking(move || o.revisions(&c, id)).await.map(Json)
+}
+
+/// One saved version of the item.
+#[utoipa::path(get, path = "/items/{id}/revisions/{version}", tag = "items", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Item id"),
+        ("version" = i64, Path, description = "Version number"),
+    ),
+    responses(
+        (status = 200, description = "OK", body = api::Revision),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
+async fn revision(
+    State(o): Hub,
+    c: Caller,
+    Path((id, version)): Path<(i64, i64)>,
+) -> HubResult<Json<api::Revision>> {
+    blocking(move || o.revision(&c, id, version))
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DiffQuery {
+    /// The older version.
+    from: i64,
+    /// The newer version.
+    to: i64,
+}
+
+/// Line diff of two versions of the item, field by field.
+#[utoipa::path(get, path = "/items/{id}/diff", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id"), DiffQuery),
+    responses(
+        (status = 200, description = "OK", body = api::RevisionDiff),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
+async fn diff(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<DiffQuery>,
+) -> HubResult<Json<api::RevisionDiff>> {
+    blocking(move || o.diff(&c, id, q.from, q.to))
+        .await
+        .map(Json)
+}
+
+/// What happened to the item, from the audit log.
+#[utoipa::path(get, path = "/items/{id}/timeline", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::TimelineEntry>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
+async fn timeline(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<Vec<api::TimelineEntry>>> {
+    blocking(move || o.timeline(&c, id)).await.map(Json)
+}
+
+/// The page exactly as it will appear on the site.
+#[utoipa::path(get, path = "/items/{id}/preview", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "OK", body = api::PagePreview),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
+async fn preview(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::PagePreview>> {
+    blocking(move || o.preview(&c, id)).await.map(Json)
+}
+
+/// Markdown rendered to the sanitised HTML publishing uses (the editor's preview).
+#[utoipa::path(post, path = "/render", tag = "items", security(("bearer" = [])),
+    request_body = api::RenderRequest,
+    responses(
+        (status = 200, description = "OK", body = api::RenderResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+    ))]
+async fn render(
+    _c: Caller,
+    Json(r): Json<api::RenderRequest>,
+) -> HubResult<Json<api::RenderResponse>> {
+    if r.markdown.len() > 1_000_000 {
+        return Err(HubError::validation(
+            "markdown",
+            "the text is longer than 1 MB",
+        ));
+    }
+    blocking(move || {
+        Ok(api::RenderResponse {
+            html: warta_render::render_markdown(&r.markdown),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+// ---------- attachments ----------
+
+/// Alternative text and caption of an attachment (photos).
+#[utoipa::path(put, path = "/items/{id}/attachments/{attachment}/text", tag = "attachments", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Item id"),
+        ("attachment" = i64, Path, description = "Attachment id"),
+    ),
+    request_body = api::AttachmentText,
+    responses(
+        (status = 200, description = "OK", body = api::Attachment),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 423, response = Locked),
+    ))]
+async fn set_attachment_text(
+    State(o): Hub,
+    c: Caller,
+    Path((id, attachment)): Path<(i64, i64)>,
+    Json(t): Json<api::AttachmentText>,
+) -> HubResult<Json<api::Attachment>> {
+    blocking(move || o.set_attachment_text(&c, id, attachment, t))
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// The file's name; its type is decided by its bytes, never by this name.
     filename: String,
 }
 
-/// Streams the body into the blob store (never whole in memory), then records it.
+/// Attaches a file: the body is the file itself, streamed (never whole in memory). Photos get
+/// renditions, documents and videos previews.
+#[utoipa::path(post, path = "/items/{id}/attachments", tag = "attachments", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id"), UploadQuery),
+    request_body(content = inline(crate::openapi::Binary), content_type = "application/octet-stream", description = "The file"),
+    responses(
+        (status = 201, description = "Created", body = api::Attachment),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = RefusedType),
+        (status = 423, response = Locked),
+    ))]
 async fn upload(
     State(o): Hub,
     c: Caller,
@@ -377,32 +856,22 @@ async fn upload(
         .map(|a| (StatusCode::CREATED, Json(a)))
 }
 
-#[derive(Deserialize)]
-struct VariantQuery {
-    #[serde(default)]
-    variant: String,
-}
-
-async fn download(
-    State(o): Hub,
-    c: Caller,
-    Path(id): Path<i64>,
-    Query(q): Query<VariantQuery>,
-) -> HubResult<Response> {
-    let variant = Variant::parse(&q.variant)?;
-    let file = blocking(move || o.attachment_file(&c, id, variant)).await?;
-    serve_file(file).await
-}
-
-async fn download_signed(
-    State(o): Hub,
-    Path((id, variant, sig)): Path<(i64, String, String)>,
-) -> HubResult<Response> {
-    let variant = Variant::parse(&variant).map_err(|_| HubError::NotFound("attachment"))?;
-    let file = blocking(move || o.signed_attachment_file(id, variant, &sig)).await?;
-    serve_file(file).await
-}
-
+/// Attaches a photo whose renditions the client made; every blob it names was uploaded first
+/// with `PUT /blobs/{sha256}`, and each rendition is checked before it is accepted.
+#[utoipa::path(post, path = "/items/{id}/attachments/prepared", tag = "attachments", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body = api::PreparedPhoto,
+    responses(
+        (status = 201, description = "Created", body = api::Attachment),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = RefusedType),
+        (status = 423, response = Locked),
+    ))]
 async fn prepared_photo(
     State(o): Hub,
     c: Caller,
@@ -414,6 +883,69 @@ async fn prepared_photo(
         .map(|a| (StatusCode::CREATED, Json(a)))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct VariantQuery {
+    /// `display` (the default: a photo's web rendition, otherwise the file), `thumb` or
+    /// `original` (editors and above).
+    #[serde(default)]
+    #[param(required = false)]
+    variant: String,
+}
+
+/// An attachment's content, with its detected type.
+#[utoipa::path(get, path = "/attachments/{id}/content", tag = "attachments", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Attachment id"), VariantQuery),
+    responses(
+        (status = 200, description = "The file", content_type = "*/*", body = inline(crate::openapi::Binary)),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn download(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<VariantQuery>,
+) -> HubResult<Response> {
+    let variant = Variant::parse(&q.variant)?;
+    let file = blocking(move || o.attachment_file(&c, id, variant)).await?;
+    serve_file(file).await
+}
+
+/// An attachment's content through a signed address (an attachment's `url`, `thumb_url`,
+/// `original_url`): no bearer token needed, valid while the issuing hub runs.
+#[utoipa::path(get, path = "/attachments/{id}/signed/{variant}/{sig}", tag = "attachments", security(()),
+    params(
+        ("id" = i64, Path, description = "Attachment id"),
+        ("variant" = String, Path, description = "`display`, `thumb` or `original`"),
+        ("sig" = String, Path, description = "Signature"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "*/*", body = inline(crate::openapi::Binary)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    ))]
+async fn download_signed(
+    State(o): Hub,
+    Path((id, variant, sig)): Path<(i64, String, String)>,
+) -> HubResult<Response> {
+    let variant = Variant::parse(&variant).map_err(|_| HubError::NotFound("attachment"))?;
+    let file = blocking(move || o.signed_attachment_file(id, variant, &sig)).await?;
+    serve_file(file).await
+}
+
+/// Whether the hub has a blob with this SHA-256 (so the client need not send it).
+#[utoipa::path(head, path = "/blobs/{sha}", tag = "attachments", security(("bearer" = [])),
+    params(("sha" = String, Path, description = "SHA-256 of the content, lower-case hex")),
+    responses(
+        (status = 200, description = "The hub has it"),
+        (status = 404, description = "The hub does not have it"),
+        (status = 400, description = "Malformed request"),
+        (status = 401, description = "Sign in first"),
+        (status = 403, description = "The caller may not upload"),
+    ))]
 async fn blob_exists(State(o): Hub, c: Caller, Path(sha): Path<String>) -> HubResult<StatusCode> {
     let exists = blocking(move || o.blob_exists(&c, &sha)).await?;
     Ok(if exists {
@@ -423,7 +955,20 @@ async fn blob_exists(State(o): Hub, c: Caller, Path(sha): Path<String>) -> HubRe
     })
 }
 
-/// A blob named by its SHA-256, streamed to disk and checked against its name.
+/// Uploads a blob named by its SHA-256 (a rendition or original a client made), streamed to
+/// disk and checked against its name.
+#[utoipa::path(put, path = "/blobs/{sha}", tag = "attachments", security(("bearer" = [])),
+    params(("sha" = String, Path, description = "SHA-256 of the content, lower-case hex")),
+    request_body(content = inline(crate::openapi::Binary), content_type = "application/octet-stream", description = "The blob"),
+    responses(
+        (status = 200, description = "The hub already had it"),
+        (status = 201, description = "Stored"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 413, response = TooLarge),
+        (status = 415, response = RefusedType),
+    ))]
 async fn put_blob(
     State(o): Hub,
     c: Caller,
@@ -473,20 +1018,6 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-async fn media_settings(State(o): Hub, _c: Caller) -> HubResult<Json<api::MediaSettings>> {
-    blocking(move || o.media_settings()).await.map(Json)
-}
-
-async fn set_media_settings(
-    State(o): Hub,
-    c: Caller,
-    Json(s): Json<api::MediaSettings>,
-) -> HubResult<Json<api::MediaSettings>> {
-    blocking(move || o.set_media_settings(&c, s))
-        .await
-        .map(Json)
-}
-
 async fn serve_file(
     (path, mime, name): (std::path::PathBuf, String, String),
 ) -> HubResult<Response> {
@@ -525,84 +1056,137 @@ async fn serve_file(
     Ok(resp)
 }
 
-async fn revisions(
-    State(o): Hub,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> HubResult<Json<Vec<api::RevisionSummary>>> {
-    blocking(move || o.revisions(&c, id)).await.map(Json)
+// ---------- publishing ----------
+
+/// The websites the office publishes to (publishers and admins).
+#[utoipa::path(get, path = "/targets", tag = "publishing", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::PublishTargetInfo>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
+async fn publish_targets(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::PublishTargetInfo>>> {
+    blocking(move || o.publish_targets(&c)).await.map(Json)
 }
 
-async fn revision(
+/// Adds a website; its secret goes to the OS keyring (admin).
+#[utoipa::path(post, path = "/targets", tag = "publishing", security(("bearer" = [])),
+    request_body = api::PublishTargetInput,
+    responses(
+        (status = 200, description = "OK", body = api::PublishTargetInfo),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
+async fn add_publish_target(
     State(o): Hub,
     c: Caller,
-    Path((id, version)): Path<(i64, i64)>,
-) -> HubResult<Json<api::Revision>> {
-    blocking(move || o.revision(&c, id, version))
+    Json(t): Json<api::PublishTargetInput>,
+) -> HubResult<Json<api::PublishTargetInfo>> {
+    blocking(move || o.add_publish_target(&c, t))
         .await
         .map(Json)
 }
 
-#[derive(Deserialize)]
-struct DiffQuery {
-    from: i64,
-    to: i64,
-}
-
-async fn diff(
+/// Changes a website; leave `secret` out to keep the stored one (admin).
+#[utoipa::path(put, path = "/targets/{id}", tag = "publishing", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Website id")),
+    request_body = api::PublishTargetInput,
+    responses(
+        (status = 200, description = "OK", body = api::PublishTargetInfo),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn update_publish_target(
     State(o): Hub,
     c: Caller,
     Path(id): Path<i64>,
-    Query(q): Query<DiffQuery>,
-) -> HubResult<Json<api::RevisionDiff>> {
-    blocking(move || o.diff(&c, id, q.from, q.to))
+    Json(t): Json<api::PublishTargetInput>,
+) -> HubResult<Json<api::PublishTargetInfo>> {
+    blocking(move || o.update_publish_target(&c, id, t))
         .await
         .map(Json)
 }
 
-async fn timeline(
+// ---------- office settings, SOPs, audit ----------
+
+/// The office's media settings.
+#[utoipa::path(get, path = "/settings/media", tag = "office", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = api::MediaSettings),
+        (status = 401, response = Unauthenticated),
+    ))]
+async fn media_settings(State(o): Hub, _c: Caller) -> HubResult<Json<api::MediaSettings>> {
+    blocking(move || o.media_settings()).await.map(Json)
+}
+
+/// Changes the office's media settings (admin).
+#[utoipa::path(put, path = "/settings/media", tag = "office", security(("bearer" = [])),
+    request_body = api::MediaSettings,
+    responses(
+        (status = 200, description = "OK", body = api::MediaSettings),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
+async fn set_media_settings(
     State(o): Hub,
     c: Caller,
-    Path(id): Path<i64>,
-) -> HubResult<Json<Vec<api::TimelineEntry>>> {
-    blocking(move || o.timeline(&c, id)).await.map(Json)
+    Json(s): Json<api::MediaSettings>,
+) -> HubResult<Json<api::MediaSettings>> {
+    blocking(move || o.set_media_settings(&c, s))
+        .await
+        .map(Json)
 }
 
-async fn preview(
-    State(o): Hub,
-    c: Caller,
-    Path(id): Path<i64>,
-) -> HubResult<Json<api::PagePreview>> {
-    blocking(move || o.preview(&c, id)).await.map(Json)
-}
-
-async fn render(
-    _c: Caller,
-    Json(r): Json<api::RenderRequest>,
-) -> HubResult<Json<api::RenderResponse>> {
-    if r.markdown.len() > 1_000_000 {
-        return Err(HubError::validation(
-            "markdown",
-            "the text is longer than 1 MB",
-        ));
-    }
-    blocking(move || {
-        Ok(api::RenderResponse {
-            html: warta_render::render_markdown(&r.markdown),
-        })
-    })
-    .await
-    .map(Json)
-}
-
+/// The SOPs the office runs.
+#[utoipa::path(get, path = "/sops", tag = "office", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::SopSummary>),
+        (status = 401, response = Unauthenticated),
+    ))]
 async fn sops(State(o): Hub, _c: Caller) -> Json<Vec<api::SopSummary>> {
     Json(o.sops())
 }
 
+/// Validates a SOP definition before it is adopted (admin).
+#[utoipa::path(post, path = "/sops/check", tag = "office", security(("bearer" = [])),
+    request_body = api::SopCheckRequest,
+    responses(
+        (status = 200, description = "OK", body = api::SopCheckResult),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
+async fn check_sop(
+    State(o): Hub,
+    c: Caller,
+    Json(r): Json<api::SopCheckRequest>,
+) -> HubResult<Json<api::SopCheckResult>> {
+    blocking(move || o.check_sop(&c, r)).await.map(Json)
+}
+
+/// The office's holidays (days the SLA calendar skips).
+#[utoipa::path(get, path = "/holidays", tag = "office", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::Holiday>),
+        (status = 401, response = Unauthenticated),
+    ))]
 async fn holidays(State(o): Hub, _c: Caller) -> HubResult<Json<Vec<api::Holiday>>> {
     blocking(move || o.holiday_list()).await.map(Json)
 }
 
+/// Replaces the office's holiday list (admin).
+#[utoipa::path(put, path = "/holidays", tag = "office", security(("bearer" = [])),
+    request_body = Vec<api::Holiday>,
+    responses(
+        (status = 200, description = "OK", body = Vec<api::Holiday>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
 async fn set_holidays(
     State(o): Hub,
     c: Caller,
@@ -611,14 +1195,13 @@ async fn set_holidays(
     blocking(move || o.set_holidays(&c, list)).await.map(Json)
 }
 
+/// Verifies the audit log's hash chain (admin).
+#[utoipa::path(get, path = "/audit/verify", tag = "office", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = api::AuditReport),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
 async fn verify_audit(State(o): Hub, c: Caller) -> HubResult<Json<api::AuditReport>> {
     blocking(move || o.verify_audit(Some(&c))).await.map(Json)
-}
-
-async fn check_sop(
-    State(o): Hub,
-    c: Caller,
-    Json(r): Json<api::SopCheckRequest>,
-) -> HubResult<Json<api::SopCheckResult>> {
-    blocking(move || o.check_sop(&c, r)).await.map(Json)
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod media;
 pub mod office;
+pub mod openapi;
 pub mod publish;
 pub mod publishing;
 mod secrets;
