@@ -71,6 +71,9 @@ pub enum ErrorCode {
     VersionConflict,
     /// Another user holds the item's edit lock.
     Locked,
+    /// The caller's edit lock lapsed after a time without activity (and may have been claimed by
+    /// someone else, named in `holder`); nothing was saved. Claim the item again to go on.
+    LockExpired,
     /// A field is missing or malformed (see `field`).
     Validation,
     /// The upload is larger than the configured limit.
@@ -250,6 +253,8 @@ pub struct LockInfo {
     pub user_id: i64,
     pub display_name: String,
     pub since: DateTime<Utc>,
+    /// When the lock lapses unless its holder saves or keeps it (`PUT /items/{id}/lock`) before.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// One row of a queue ("my tasks", all items, published).
@@ -808,6 +813,51 @@ pub enum ImportEvent {
     },
     /// The job ended (done, failed or cancelled).
     Finished(ImportJob),
+}
+
+// ---------- live updates ----------
+
+/// What a [`ChangeEvent`] is about; clients refetch what shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ChangeKind {
+    /// An item's content, step, schedule or outcome.
+    Item,
+    Comment,
+    Attachment,
+    /// An edit lock was taken, released, broken or lapsed.
+    Lock,
+    /// A publish or unpublish to a website progressed.
+    Publishing,
+    Users,
+    /// The office's websites (publishing targets).
+    Targets,
+    /// Office settings: media, holidays.
+    Settings,
+    /// The stream could not say what changed since `Last-Event-ID`: refetch everything.
+    Resync,
+    /// The first event of every stream, after any replay: its `seq` is where the feed stands
+    /// (the `Last-Event-ID` to reconnect with); nothing changed.
+    Ready,
+}
+
+/// One event of `GET /events` (server-sent events, `data:` is this as JSON, `id:` is `seq`).
+/// Sent after the change is committed: a client that refetches on it sees the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct ChangeEvent {
+    /// Increases with every change of the office; the stream's `id:`. Gaps are changes the
+    /// caller may not see.
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub kind: ChangeKind,
+    /// The item concerned, for item, comment, attachment, lock and publishing events.
+    #[ts(type = "number | null")]
+    pub item_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    /// The audit entry's kind, e.g. `item.saved`, `item.lock_expired` (`resync` for a resync).
+    pub change: String,
 }
 
 #[cfg(test)]

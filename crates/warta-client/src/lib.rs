@@ -7,6 +7,9 @@
 //! Files are streamed from disk into request bodies, never read whole into memory.
 #![forbid(unsafe_code)]
 
+mod events;
+pub use events::{EventStream, SseMessage, SseParser};
+
 use std::path::{Path, PathBuf};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};

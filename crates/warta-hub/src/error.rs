@@ -24,6 +24,11 @@ pub enum HubError {
     VersionConflict { current: i64 },
     #[error("the item is being edited by {holder}")]
     Locked { holder: String },
+    #[error("your edit lock lapsed after {minutes} minutes without activity{}; nothing was saved, claim the item again to save", holder.as_ref().map(|h| format!(" and {h} has the item now")).unwrap_or_default())]
+    LockExpired {
+        minutes: i64,
+        holder: Option<String>,
+    },
     #[error("{message}")]
     Validation { field: String, message: String },
     #[error("the file is larger than the limit of {limit} bytes")]
@@ -63,6 +68,7 @@ impl HubError {
             HubError::InvalidTransition { .. } => ErrorCode::InvalidTransition,
             HubError::VersionConflict { .. } => ErrorCode::VersionConflict,
             HubError::Locked { .. } => ErrorCode::Locked,
+            HubError::LockExpired { .. } => ErrorCode::LockExpired,
             HubError::Validation { .. } => ErrorCode::Validation,
             HubError::TooLarge { .. } => ErrorCode::TooLarge,
             HubError::RefusedType(_) => ErrorCode::RefusedType,
@@ -81,6 +87,7 @@ impl HubError {
             HubError::NotFound(_) => 404,
             HubError::InvalidTransition { .. }
             | HubError::VersionConflict { .. }
+            | HubError::LockExpired { .. }
             | HubError::AlreadySetUp => 409,
             HubError::Locked { .. } => 423,
             HubError::TooManyAttempts { .. } => 429,
@@ -109,6 +116,7 @@ impl HubError {
             }
             HubError::VersionConflict { current } => e.current_version = Some(*current),
             HubError::Locked { holder } => e.holder = Some(holder.clone()),
+            HubError::LockExpired { holder, .. } => e.holder = holder.clone(),
             HubError::TooManyAttempts { retry_after_secs } => {
                 e.retry_after_secs = Some(*retry_after_secs)
             }

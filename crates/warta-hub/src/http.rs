@@ -152,7 +152,7 @@ pub mod extract {
 }
 
 /// Runs blocking hub work (SQLite, argon2) off the async executor.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> HubResult<T> + Send + 'static,
 ) -> HubResult<T> {
     tokio::task::spawn_blocking(f)
@@ -160,7 +160,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| HubError::Internal(anyhow::anyhow!("worker failed: {e}")))?
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -206,7 +206,8 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(set_attachment_text))
         .routes(routes!(publish_targets, add_publish_target))
         .routes(routes!(update_publish_target))
-        .routes(routes!(release_lock))
+        .routes(routes!(keep_lock, release_lock))
+        .routes(routes!(crate::live::events))
         .routes(routes!(add_comment))
         .routes(routes!(upload))
         .routes(routes!(prepared_photo))
@@ -602,6 +603,26 @@ async fn retry_publishing(
     ))]
 async fn claim(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<Json<api::ItemDetail>> {
     blocking(move || o.claim(&c, id)).await.map(Json)
+}
+
+/// The lock holder keeps the edit lock: it lapses after a time without activity otherwise.
+#[utoipa::path(put, path = "/items/{id}/lock", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "The lock, lasting from now", body = api::LockInfo),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 423, response = Locked),
+    ))]
+async fn keep_lock(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::LockInfo>> {
+    blocking(move || o.keep_lock(&c, id)).await.map(Json)
 }
 
 /// Releases the caller's edit lock on the item.

@@ -13,7 +13,9 @@ mod db;
 mod demo;
 mod diff;
 pub mod error;
+pub mod events;
 pub mod http;
+mod live;
 pub mod media;
 pub mod office;
 pub mod openapi;
@@ -79,9 +81,10 @@ impl RunningHub {
         &self.office
     }
 
-    /// Stops accepting requests and waits for in-flight ones.
+    /// Stops accepting requests and waits for in-flight ones (open event streams end).
     pub async fn shutdown(self) {
         self.office.stop_publisher();
+        self.office.stop_live();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
     }
@@ -96,15 +99,20 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     office.set_base_url(&format!("http://{addr}"));
     // Publications left pending by a previous run (killed, or a website down) go out now.
     office.start_publisher();
+    // Committed changes go out to event streams; lapsed edit locks are let go.
+    office.start_live();
     let app = http::router(office.clone());
+    let live = office.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = rx.await;
+            // Event streams never end by themselves: end them, or shutdown would wait forever.
+            live.stop_live();
         })
         .await
         {

@@ -29,6 +29,10 @@ pub const LOGIN_FAILURES_PER_ACCOUNT: i64 = 5;
 /// Failures from one address (any accounts) in the window before it must wait.
 pub const LOGIN_FAILURES_PER_ADDRESS: i64 = 20;
 
+/// An edit lock lapses after this long without its holder saving or keeping it (default of
+/// [`Office::set_lock_idle`]).
+pub const LOCK_IDLE_MINUTES: i64 = 30;
+
 /// The signed-in user a request acts for.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -76,6 +80,8 @@ pub(crate) struct ItemRow {
     pub(crate) step_due_at: Option<DateTime<Utc>>,
     pub(crate) lock_user_id: Option<i64>,
     pub(crate) lock_since: Option<DateTime<Utc>>,
+    /// The holder's last save or keep-alive (NULL: none since `lock_since`).
+    pub(crate) lock_active_at: Option<DateTime<Utc>>,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) published_url: Option<String>,
@@ -86,7 +92,7 @@ pub(crate) struct ItemRow {
 
 const ITEM_COLS: &str = "id, sop, title, summary, body, category, tags, unit, author_id, version, step, \
      step_entered_at, step_due_at, lock_user_id, lock_since, created_at, updated_at, \
-     published_url, published_at, outcome_note, scheduled_at";
+     published_url, published_at, outcome_note, scheduled_at, lock_active_at";
 
 fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<ItemRow> {
     let tags: String = r.get(6)?;
@@ -114,6 +120,7 @@ fn item_from_row(r: &rusqlite::Row) -> rusqlite::Result<ItemRow> {
         published_at: r.get(18)?,
         outcome_note: r.get(19)?,
         scheduled_at: r.get(20)?,
+        lock_active_at: r.get(21)?,
     })
 }
 
@@ -157,6 +164,40 @@ pub struct Office {
     pub(crate) queue: Arc<crate::publishing::PublishQueue>,
     /// Publishing-target secrets: the OS keyring, namespaced by the data directory.
     pub(crate) secrets: Arc<dyn warta_secrets::SecretStore>,
+    /// The change feed (live updates); rung whenever a connection guard saw changes.
+    pub(crate) events: Arc<crate::events::Events>,
+    /// How long an edit lock lasts without activity.
+    lock_idle: RwLock<Duration>,
+}
+
+/// The database connection, locked. When it is released after SQLite counted changes on it
+/// (a transaction committed, or rolled back), the change feed is rung: see `events.rs`.
+pub(crate) struct Db<'a> {
+    conn: MutexGuard<'a, Connection>,
+    changes: u64,
+    events: &'a crate::events::Events,
+}
+
+impl std::ops::Deref for Db<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Db<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Db<'_> {
+    fn drop(&mut self) {
+        // Any transaction borrowed from the guard has ended (committed or rolled back).
+        if self.conn.total_changes() != self.changes {
+            self.events.ring();
+        }
+    }
 }
 
 impl Office {
@@ -174,7 +215,10 @@ impl Office {
     ) -> anyhow::Result<Office> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
-        let conn = crate::db::open(&config.data_dir.join("warta.db"))?;
+        let db_path = config.data_dir.join("warta.db");
+        let conn = crate::db::open(&db_path)?;
+        let high: i64 =
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
         let blobs = warta_media::BlobStore::open(config.data_dir.join("blobs"))?;
         let site = StaticSite::open(config.data_dir.join("site"))?;
         let sops = warta_sop::builtin();
@@ -190,6 +234,8 @@ impl Office {
             queue: Arc::default(),
             secrets,
             config,
+            events: Arc::new(crate::events::Events::new(db_path, high)),
+            lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
@@ -220,9 +266,44 @@ impl Office {
         format!("{}/site/", self.site_base.read().expect("site base"))
     }
 
-    pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn db(&self) -> Db<'_> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        Db {
+            changes: conn.total_changes(),
+            conn,
+            events: &self.events,
+        }
+    }
+
+    /// The change feed: open streams, their timing, stopping them.
+    pub fn events(&self) -> &crate::events::Events {
+        &self.events
+    }
+
+    /// Starts broadcasting committed changes (and sweeping lapsed edit locks once a minute).
+    pub fn start_live(self: &Arc<Self>) {
+        self.events.start(Arc::downgrade(self));
+    }
+
+    /// Ends every open event stream (the server is shutting down).
+    pub fn stop_live(&self) {
+        self.events.stop();
+    }
+
+    /// How long an edit lock lasts without its holder saving or keeping it (default
+    /// [`LOCK_IDLE_MINUTES`]).
+    pub fn set_lock_idle(&self, idle: std::time::Duration) {
+        let idle = Duration::from_std(idle).unwrap_or(Duration::minutes(LOCK_IDLE_MINUTES));
+        *self.lock_idle.write().unwrap_or_else(|e| e.into_inner()) = idle.max(Duration::minutes(1));
+    }
+
+    pub fn lock_idle(&self) -> std::time::Duration {
+        self.lock_idle
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .to_std()
+            .unwrap_or_default()
     }
 
     pub fn blobs(&self) -> &warta_media::BlobStore {
@@ -417,6 +498,8 @@ impl Office {
             "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
             [auth::token_hash(token)],
         )?;
+        // An event stream opened with this token ends now.
+        self.events.sessions_changed();
         Ok(())
     }
 
@@ -650,6 +733,7 @@ impl Office {
                 HubError::Forbidden(_)
                     | HubError::InvalidTransition { .. }
                     | HubError::Locked { .. }
+                    | HubError::LockExpired { .. }
                     | HubError::VersionConflict { .. }
             )
         {
@@ -680,8 +764,14 @@ impl Office {
     }
 
     fn can_view(caller: &Caller, item: &ItemRow) -> bool {
-        item.author_id == caller.id
-            || item.published_url.is_some()
+        Self::can_view_item(caller, item.author_id, item.published_url.is_some())
+    }
+
+    /// Who may see an item: its author, everyone once published, and the office's staff.
+    /// The one rule for reading items, listing them and receiving their events.
+    pub(crate) fn can_view_item(caller: &Caller, author_id: i64, published: bool) -> bool {
+        author_id == caller.id
+            || published
             || [Role::Editor, Role::Official, Role::Publisher, Role::Admin]
                 .iter()
                 .any(|r| caller.has(*r))
@@ -741,10 +831,178 @@ impl Office {
         }
     }
 
-    fn can_claim(caller: &Caller, item: &ItemRow) -> bool {
+    fn can_claim(&self, caller: &Caller, item: &ItemRow, now: DateTime<Utc>) -> bool {
         caller.has(Role::Editor)
             && matches!(item.step.as_str(), "handover" | "edit")
-            && item.lock_user_id.is_none()
+            && (item.lock_user_id.is_none() || self.lock_lapsed(item, now))
+    }
+
+    // ---------------------------------------------------------------- edit locks
+
+    fn lock_idle_span(&self) -> Duration {
+        *self.lock_idle.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// When the item's edit lock lapses unless its holder saves or keeps it first.
+    pub(crate) fn lock_expires_at(&self, item: &ItemRow) -> Option<DateTime<Utc>> {
+        item.lock_user_id?;
+        let since = item.lock_since?;
+        let active = item.lock_active_at.map_or(since, |a| a.max(since));
+        Some(active + self.lock_idle_span())
+    }
+
+    fn lock_lapsed(&self, item: &ItemRow, now: DateTime<Utc>) -> bool {
+        self.lock_expires_at(item).is_some_and(|t| t <= now)
+    }
+
+    fn lock_expired_error(&self, holder: Option<String>) -> HubError {
+        HubError::LockExpired {
+            minutes: self.lock_idle_span().num_minutes(),
+            holder,
+        }
+    }
+
+    /// Lets the item's lock go inside `tx` if it lapsed, audited as `item.lock_expired`;
+    /// returns the former holder.
+    fn expire_lapsed_lock(
+        &self,
+        tx: &Connection,
+        item: &mut ItemRow,
+        now: DateTime<Utc>,
+    ) -> HubResult<Option<i64>> {
+        if !self.lock_lapsed(item, now) {
+            return Ok(None);
+        }
+        let Some(holder) = item.lock_user_id else {
+            return Ok(None);
+        };
+        let last_activity = item.lock_active_at.into_iter().chain(item.lock_since).max();
+        tx.execute(
+            "UPDATE items SET lock_user_id = NULL, lock_since = NULL, lock_active_at = NULL
+             WHERE id = ?1",
+            [item.id],
+        )?;
+        audit::append(
+            tx,
+            now,
+            &Actor::system(),
+            "item.lock_expired",
+            Some(item.id),
+            json!({ "holder": holder, "holder_name": Self::user_name(tx, holder)?,
+                    "last_activity": last_activity,
+                    "idle_minutes": self.lock_idle_span().num_minutes() }),
+        )?;
+        item.lock_user_id = None;
+        item.lock_since = None;
+        item.lock_active_at = None;
+        Ok(Some(holder))
+    }
+
+    /// Lets the item's lock go, in a transaction of its own, if it lapsed; returns the former
+    /// holder. Called before anything that depends on who holds the lock.
+    fn settle_lock(&self, id: i64) -> HubResult<Option<i64>> {
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let mut item = match Self::load_item(&tx, id) {
+            Ok(item) => item,
+            Err(HubError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let lapsed = self.expire_lapsed_lock(&tx, &mut item, now)?;
+        if lapsed.is_some() {
+            tx.commit()?;
+        }
+        Ok(lapsed)
+    }
+
+    /// Lets every lapsed edit lock go (the live-updates thread runs this once a minute; a
+    /// claim, save or action on the item does it at once). Returns how many lapsed.
+    pub fn expire_locks(&self) -> HubResult<usize> {
+        let ids: Vec<i64> = crate::db::all(
+            &self.db(),
+            "SELECT id FROM items WHERE lock_user_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut n = 0;
+        for id in ids {
+            if self.settle_lock(id)?.is_some() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Whether `caller`'s last edit lock on the item ended by lapsing (not by a release, a
+    /// break or an action), so a refusal can say so.
+    fn lock_lapsed_for(conn: &Connection, item_id: i64, caller_id: i64) -> HubResult<bool> {
+        let last: Option<String> = conn
+            .query_row(
+                "SELECT kind FROM audit WHERE item_id = ?1
+                 AND kind IN ('item.claimed', 'item.correct', 'item.lock_expired', 'item.released',
+                              'item.lock_broken', 'item.action')
+                 AND (actor_id = ?2 OR json_extract(data, '$.holder') = ?2)
+                 ORDER BY seq DESC LIMIT 1",
+                params![item_id, caller_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(last.as_deref() == Some("item.lock_expired"))
+    }
+
+    /// Turns a refusal to edit into "your lock lapsed" when that is why.
+    fn explain_lapse(
+        &self,
+        conn: &Connection,
+        caller: &Caller,
+        item: &ItemRow,
+        refusal: HubError,
+    ) -> HubResult<HubError> {
+        if item.step == "edit"
+            && matches!(refusal, HubError::Locked { .. } | HubError::Forbidden(_))
+            && Self::lock_lapsed_for(conn, item.id, caller.id)?
+        {
+            let holder = match item.lock_user_id {
+                Some(u) => Some(Self::user_name(conn, u)?),
+                None => None,
+            };
+            return Ok(self.lock_expired_error(holder));
+        }
+        Ok(refusal)
+    }
+
+    /// The holder keeps the edit lock: its inactivity counts from now. A heartbeat, not a
+    /// change of the item, so it is neither audited nor announced.
+    pub fn keep_lock(&self, caller: &Caller, id: i64) -> HubResult<api::LockInfo> {
+        let result = (|| {
+            if self.settle_lock(id)? == Some(caller.id) {
+                return Err(self.lock_expired_error(None));
+            }
+            let now = self.now();
+            let conn = self.db();
+            let item = Self::viewable(&conn, caller, id)?;
+            let refusal = match item.lock_user_id {
+                Some(u) if u == caller.id => None,
+                Some(u) => Some(HubError::Locked {
+                    holder: Self::user_name(&conn, u)?,
+                }),
+                None => Some(HubError::Forbidden(
+                    "you do not hold this item's edit lock; claim it first".into(),
+                )),
+            };
+            if let Some(refusal) = refusal {
+                return Err(self.explain_lapse(&conn, caller, &item, refusal)?);
+            }
+            conn.execute(
+                "UPDATE items SET lock_active_at = ?2 WHERE id = ?1 AND lock_user_id = ?3",
+                params![id, now, caller.id],
+            )?;
+            let item = Self::load_item(&conn, id)?;
+            self.lock_info(&conn, &item)?
+                .ok_or_else(|| HubError::Internal(anyhow::anyhow!("the lock vanished")))
+        })();
+        self.refuse_unless(caller, Some(id), "item.keep_lock", result)
     }
 
     /// Checks one workflow action for `caller` (everything except the note).
@@ -819,15 +1077,22 @@ impl Office {
         }
     }
 
-    fn lock_info(conn: &Connection, item: &ItemRow) -> HubResult<Option<api::LockInfo>> {
-        Ok(match (item.lock_user_id, item.lock_since) {
-            (Some(u), Some(since)) => Some(api::LockInfo {
-                user_id: u,
-                display_name: Self::user_name(conn, u)?,
-                since,
-            }),
-            _ => None,
-        })
+    fn lock_info(&self, conn: &Connection, item: &ItemRow) -> HubResult<Option<api::LockInfo>> {
+        Ok(
+            match (
+                item.lock_user_id,
+                item.lock_since,
+                self.lock_expires_at(item),
+            ) {
+                (Some(u), Some(since), Some(expires_at)) => Some(api::LockInfo {
+                    user_id: u,
+                    display_name: Self::user_name(conn, u)?,
+                    since,
+                    expires_at,
+                }),
+                _ => None,
+            },
+        )
     }
 
     fn summary(
@@ -843,7 +1108,7 @@ impl Office {
             unit: item.content.unit.clone(),
             author: Self::user_name(conn, item.author_id)?,
             state: self.step_state(def, item, now),
-            lock: Self::lock_info(conn, item)?,
+            lock: self.lock_info(conn, item)?,
             version: item.version,
             updated_at: item.updated_at,
             published_url: item.published_url.clone(),
@@ -886,13 +1151,13 @@ impl Office {
             author: Self::user_name(conn, item.author_id)?,
             version: item.version,
             state: self.step_state(def, item, now),
-            lock: Self::lock_info(conn, item)?,
+            lock: self.lock_info(conn, item)?,
             attachments: self.attachments(conn, item.id, Some(caller))?,
             comments: Self::comments(conn, item.id)?,
             step_times: self.step_times(conn, def, item.id, now)?,
             actions,
             can_edit: Self::check_edit(conn, caller, item).is_ok(),
-            can_claim: Self::can_claim(caller, item),
+            can_claim: self.can_claim(caller, item, now),
             created_at: item.created_at,
             updated_at: item.updated_at,
             published_url: item.published_url.clone(),
@@ -995,9 +1260,11 @@ impl Office {
         for item in items {
             let def = self.sop(&item.sop)?;
             let mine = match item.step.as_str() {
-                "handover" => Self::can_claim(caller, &item),
+                "handover" => self.can_claim(caller, &item, now),
                 "edit" => {
-                    caller.has(Role::Editor) && item.lock_user_id.is_none_or(|u| u == caller.id)
+                    caller.has(Role::Editor)
+                        && (item.lock_user_id.is_none_or(|u| u == caller.id)
+                            || self.lock_lapsed(&item, now))
                 }
                 _ => !self
                     .allowed_action_ids(&conn, def, caller, &item)
@@ -1202,11 +1469,16 @@ impl Office {
         let c = Self::validate_content(&save.content)?;
         let now = self.now();
         let result = (|| {
+            if self.settle_lock(id)? == Some(caller.id) {
+                return Err(self.lock_expired_error(None));
+            }
             let mut conn = self.db();
             let tx = conn.transaction()?;
             let item = Self::load_item(&tx, id)?;
             Self::check_view(caller, &item)?;
-            Self::check_edit(&tx, caller, &item)?;
+            if let Err(refusal) = Self::check_edit(&tx, caller, &item) {
+                return Err(self.explain_lapse(&tx, caller, &item, refusal)?);
+            }
             if save.version != item.version {
                 return Err(HubError::VersionConflict {
                     current: item.version,
@@ -1230,6 +1502,11 @@ impl Office {
                 ],
             )?;
             Self::insert_revision(&tx, id, version, caller.id, now, &c)?;
+            // A save is activity: the holder's lock lasts from now.
+            tx.execute(
+                "UPDATE items SET lock_active_at = ?2 WHERE id = ?1 AND lock_user_id = ?3",
+                params![id, now, caller.id],
+            )?;
             audit::append(
                 &tx,
                 now,
@@ -1264,6 +1541,7 @@ impl Office {
             .filter(|n| !n.is_empty())
             .map(str::to_string);
         let result = (|| {
+            self.settle_lock(id)?;
             let def = self.sop("sop-a")?;
             // Check first under the lock; publishing writes files before the transition commits.
             let (item, act) = {
@@ -1329,7 +1607,7 @@ impl Office {
             self.enter_step(&tx, def, id, &act.to, now)?;
             // Leaving the editor's step ends the editing session.
             tx.execute(
-                "UPDATE items SET lock_user_id = NULL, lock_since = NULL WHERE id = ?1",
+                "UPDATE items SET lock_user_id = NULL, lock_since = NULL, lock_active_at = NULL WHERE id = ?1",
                 [id],
             )?;
             let target = def.step(&act.to).expect("validated target");
@@ -1359,6 +1637,8 @@ impl Office {
     /// An editor takes the item's edit lock; in `handover` this also receives the item into `edit`.
     pub fn claim(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
         let result = (|| {
+            // A lapsed lock is let go (audited) first; then the item is free to claim.
+            self.settle_lock(id)?;
             let def = self.sop("sop-a")?;
             let now = self.now();
             let mut conn = self.db();
@@ -1368,7 +1648,15 @@ impl Office {
             caller.require(Role::Editor, "claiming an item")?;
             if let Some(u) = item.lock_user_id {
                 if u == caller.id {
-                    return self.detail(&tx, caller, &item);
+                    // Claiming again keeps the lock.
+                    tx.execute(
+                        "UPDATE items SET lock_active_at = ?2 WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                    let item = Self::load_item(&tx, id)?;
+                    let detail = self.detail(&tx, caller, &item)?;
+                    tx.commit()?;
+                    return Ok(detail);
                 }
                 return Err(HubError::Locked {
                     holder: Self::user_name(&tx, u)?,
@@ -1391,7 +1679,7 @@ impl Office {
                 }
             }
             tx.execute(
-                "UPDATE items SET lock_user_id = ?2, lock_since = ?3 WHERE id = ?1",
+                "UPDATE items SET lock_user_id = ?2, lock_since = ?3, lock_active_at = ?3 WHERE id = ?1",
                 params![id, caller.id, now],
             )?;
             audit::append(
@@ -1413,6 +1701,7 @@ impl Office {
     /// The holder releases the edit lock, or an admin breaks it.
     pub fn release_lock(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
         let result = (|| {
+            self.settle_lock(id)?;
             let now = self.now();
             let mut conn = self.db();
             let tx = conn.transaction()?;
@@ -1431,7 +1720,7 @@ impl Office {
                 });
             };
             tx.execute(
-                "UPDATE items SET lock_user_id = NULL, lock_since = NULL WHERE id = ?1",
+                "UPDATE items SET lock_user_id = NULL, lock_since = NULL, lock_active_at = NULL WHERE id = ?1",
                 [id],
             )?;
             audit::append(

@@ -29,7 +29,7 @@ client use it. Sign in with `POST /api/v1/auth/login` and send the token as \
     ),
     modifiers(&BearerScheme),
     components(
-        schemas(ApiError, ErrorCode),
+        schemas(ApiError, ErrorCode, warta_api::ChangeEvent, warta_api::ChangeKind),
         responses(
             BadRequest,
             Unauthenticated,
@@ -90,8 +90,9 @@ pub struct NotFound(pub ApiError);
 
 /// The request conflicts with the current state: an action not possible in the item's step
 /// (`invalid_transition`, with `allowed_actions`), a save based on an older version
-/// (`version_conflict`, with `current_version`), set-up already done (`already_set_up`), or a
-/// blob that was never uploaded (`missing_blob`). Nothing was changed.
+/// (`version_conflict`, with `current_version`), set-up already done (`already_set_up`), a
+/// blob that was never uploaded (`missing_blob`), or the caller's edit lock lapsed
+/// (`lock_expired`, with `holder` if someone else has the item now). Nothing was changed.
 #[derive(ToResponse)]
 pub struct Conflict(pub ApiError);
 
