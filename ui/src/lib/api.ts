@@ -11,6 +11,7 @@ import type { Holiday } from "./bindings/Holiday";
 import type { ItemContent } from "./bindings/ItemContent";
 import type { ItemDetail } from "./bindings/ItemDetail";
 import type { ItemSummary } from "./bindings/ItemSummary";
+import type { LockInfo } from "./bindings/LockInfo";
 import type { LoginRequest } from "./bindings/LoginRequest";
 import type { LoginResponse } from "./bindings/LoginResponse";
 import type { MediaSettings } from "./bindings/MediaSettings";
@@ -212,6 +213,8 @@ export const hub = {
   setAttachmentText: (itemId: number, attachmentId: number, text: AttachmentText) =>
     json<Attachment>("PUT", `/api/v1/items/${itemId}/attachments/${attachmentId}/text`, text),
   releaseLock: (id: number) => json<ItemDetail>("DELETE", `/api/v1/items/${id}/lock`),
+  /** The holder keeps the edit lock: it lapses after inactivity otherwise. */
+  keepLock: (id: number) => json<LockInfo>("PUT", `/api/v1/items/${id}/lock`),
   comment: (id: number, req: NewComment) => json<Comment>("POST", `/api/v1/items/${id}/comments`, req),
   revisions: (id: number) => json<RevisionSummary[]>("GET", `/api/v1/items/${id}/revisions`),
   revision: (id: number, version: number) => json<Revision>("GET", `/api/v1/items/${id}/revisions/${version}`),
@@ -232,6 +235,17 @@ export const hub = {
   updateTarget: (id: number, req: PublishTargetInput) => json<PublishTargetInfo>("PUT", `/api/v1/targets/${id}`, req),
   mediaSettings: () => json<MediaSettings>("GET", "/api/v1/settings/media"),
   setMediaSettings: (s: MediaSettings) => json<MediaSettings>("PUT", "/api/v1/settings/media", s),
+
+  /**
+   * Opens the change feed (`GET /events`, server-sent events) for `LiveConnection` (live.ts). The
+   * answer is returned as is, whatever its status; only an unreachable hub throws.
+   */
+  async openEvents(lastEventId: string | null, signal: AbortSignal): Promise<Response> {
+    const base = await connect();
+    const extra: Record<string, string> = { Accept: "text/event-stream" };
+    if (lastEventId !== null) extra["Last-Event-ID"] = lastEventId;
+    return fetch(`${base}/api/v1/events`, { headers: headers(extra), signal, cache: "no-store" });
+  },
 
   /** Bytes behind a signed URL the hub gave (`Attachment.original_url`); no token needed. */
   async signedBlob(url: string): Promise<Blob> {

@@ -1,8 +1,10 @@
 // App-wide state: who is signed in, the current route, and the error banner.
 import { currentToken, hub, setToken } from "./api";
+import type { ChangeEvent } from "./bindings/ChangeEvent";
 import type { LoginResponse } from "./bindings/LoginResponse";
 import type { Role } from "./bindings/Role";
 import type { User } from "./bindings/User";
+import { LiveConnection, type LiveState } from "./live";
 import { parseRoute, type Route } from "./route";
 import { setShellSession } from "./shell";
 
@@ -70,4 +72,45 @@ export function showError(e: unknown): void {
 
 export function clearError(): void {
   banner.error = null;
+}
+
+// --- live updates: one connection while signed in; screens listen through `onChange` ---
+
+export const live = $state<{ state: LiveState }>({ state: "off" });
+
+const listeners = new Set<(e: ChangeEvent) => void>();
+let connection: LiveConnection | null = null;
+
+/** Calls `fn` with every change the hub announces; returns the unsubscribe function. */
+export function onChange(fn: (e: ChangeEvent) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Opens the change feed (again) for the signed-in user. */
+export function startLive(): void {
+  stopLive();
+  let resumed = false;
+  const c = new LiveConnection({
+    open: (lastEventId, signal) => {
+      resumed = lastEventId !== null;
+      return hub.openEvents(lastEventId, signal);
+    },
+    onEvent: (e) => {
+      // A first connection cannot tell what changed before it: screens refetch once.
+      const seen: ChangeEvent = e.kind === "ready" && !resumed ? { ...e, kind: "resync" } : e;
+      if (seen.kind === "ready") return;
+      for (const fn of listeners) fn(seen);
+    },
+    onState: (s) => (live.state = s),
+    onUnauthenticated: () => void signOut(false),
+  });
+  connection = c;
+  void c.run();
+}
+
+export function stopLive(): void {
+  connection?.stop();
+  connection = null;
+  live.state = "off";
 }

@@ -14,6 +14,7 @@ export const ERROR_CODES: Record<ErrorCode, true> = {
   invalid_transition: true,
   version_conflict: true,
   locked: true,
+  lock_expired: true,
   validation: true,
   too_large: true,
   refused_type: true,
@@ -39,6 +40,8 @@ export function describeError(e: unknown, t: T, catalog: Catalog): string {
       return t("errors.version_conflict", { version: b.current_version ?? "?" });
     case "locked":
       return t("errors.locked", { holder: b.holder ?? "?" });
+    case "lock_expired":
+      return b.holder ? t("errors.lock_expired_holder", { holder: b.holder }) : t("errors.lock_expired");
     case "too_many_attempts":
       return t("errors.too_many_attempts", {
         minutes: Math.max(1, Math.ceil((b.retry_after_secs ?? 60) / 60)),
