@@ -327,6 +327,9 @@ pub(crate) async fn open_stream(
     after: Option<i64>,
 ) -> crate::HubResult<StreamState> {
     let (rx, high) = office.events.subscribe();
+    // The stream starts at what is committed now, even if the pump has not broadcast it yet:
+    // those entries are read from the log, and skipped when they come through the channel.
+    let high = high.max(committed_high(&office).await?);
     let stopped = office.events.stopped();
     let period = office.events.timing().session_check;
     let mut check = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -352,6 +355,17 @@ pub(crate) async fn open_stream(
         change: "ready".into(),
     });
     Ok(st)
+}
+
+/// The newest audit entry's seq.
+async fn committed_high(office: &Arc<Office>) -> crate::HubResult<i64> {
+    let office = office.clone();
+    crate::http::blocking(move || {
+        Ok(office
+            .db()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?)
+    })
+    .await
 }
 
 impl StreamState {
@@ -443,6 +457,10 @@ impl StreamState {
                     // Too slow to keep up: read what was missed from the log.
                     let (rx, high) = self.office.events.subscribe();
                     self.rx = rx;
+                    let Ok(committed) = committed_high(&self.office).await else {
+                        return None;
+                    };
+                    let high = high.max(committed);
                     let after = self.last;
                     if self.catch_up(after, high).await.is_err() {
                         return None;

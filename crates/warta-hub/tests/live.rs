@@ -43,6 +43,8 @@ impl Hub {
                 ("rudi", vec![Role::Reporter]),
                 ("eko", vec![Role::Editor]),
                 ("edi", vec![Role::Editor]),
+                ("ibu", vec![Role::Official]),
+                ("putu", vec![Role::Publisher]),
             ] {
                 office
                     .add_user(
@@ -433,6 +435,56 @@ async fn shutdown_completes_with_streams_open() {
         .expect("shutdown waited for the open streams");
     ends(&mut a).await;
     ends(&mut b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publishing_queue_announces_its_progress_off_any_request() {
+    let hub = Hub::start().await;
+    let rina = hub.login("rina").await;
+    let eko = hub.login("eko").await;
+    let ibu = hub.login("ibu").await;
+    let putu = hub.login("putu").await;
+    let id = claimed_by_eko(&rina, &eko, "Jadwal terbit").await;
+    eko.ok(
+        Method::POST,
+        &format!("/items/{id}/actions/send_to_official"),
+        None,
+    )
+    .await;
+    ibu.ok(Method::POST, &format!("/items/{id}/actions/approve"), None)
+        .await;
+    // Scheduled for an hour from now: nothing goes out with the publisher's request.
+    let at = start_time() + chrono::Duration::hours(1);
+    putu.ok(
+        Method::POST,
+        &format!("/items/{id}/actions/publish"),
+        Some(json!({"scheduled_at": at})),
+    )
+    .await;
+    let mut rina_live = rina.stream(None).await;
+    until_ready(&mut rina_live).await;
+
+    // An hour later the queue runs (as the background worker does, on no request's behalf).
+    hub.clock.advance(chrono::Duration::hours(1));
+    let office = hub.hub().office().clone();
+    tokio::task::spawn_blocking(move || office.run_due_publications(None))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while seen.last().map(|e: &ChangeEvent| e.change.as_str()) != Some("item.published") {
+        seen.push(next(&mut rina_live).await);
+    }
+    assert!(
+        seen.iter()
+            .any(|e| item_event(e) == (ChangeKind::Publishing, Some(id), "publish.done")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        item_event(seen.last().unwrap()),
+        (ChangeKind::Item, Some(id), "item.published")
+    );
+    let item = rina.client.item(id).await.unwrap();
+    assert_eq!(item.state.step, "published");
 }
 
 // ------------------------------------------------------------------ lapsing edit locks
