@@ -244,6 +244,15 @@ impl Events {
 
     /// Reads what was committed since the last look and broadcasts it.
     fn pump_once(&self, conn: &Connection) -> rusqlite::Result<()> {
+        {
+            // Nobody listening: only move the mark (a stream that opens later starts there).
+            let mut high = self.high.lock().unwrap_or_else(|e| e.into_inner());
+            if self.tx.receiver_count() == 0 {
+                *high =
+                    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
+                return Ok(());
+            }
+        }
         loop {
             let after = *self.high.lock().unwrap_or_else(|e| e.into_inner());
             let (changes, last, n) = read_changes(conn, after, i64::MAX, 1000)?;
