@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
 	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential \
 	cmake nasm poppler-utils ffmpeg libheif-examples \
-	gnome-keyring dbus-daemon libdbus-1-dev \
+	gnome-keyring dbus-daemon libdbus-1-dev python3-venv \
 	wordpress wordpress-theme-twentytwentythree mariadb-server php-cli php-mysql php-gd php-xml \
 	php-mbstring php-curl
 
@@ -21,15 +21,19 @@ APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz bench bench-app bench-media
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media
 
 # Seconds of fuzzing per target in `make test` (and `make fuzz`).
 FUZZ_SECONDS ?= 30
+# Seconds of API fuzzing with schemathesis in `make test` (and `make api-fuzz`), all passes.
+API_FUZZ_SECONDS ?= 90
+SCHEMATHESIS_VERSION := 4.32.5
+API_FUZZ_VENV := target/api-fuzz/venv
 
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
 	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
-	@echo "make deps | ui | app | e2e | fuzz | bench (bench-app, bench-media)"
+	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media)"
 
 deps: deps-apt deps-rust deps-node
 
@@ -78,6 +82,7 @@ test: deps
 	cd ui && npm test
 	scripts/with-keyring cargo test --workspace
 	fuzz/run.sh $(FUZZ_SECONDS)
+	$(MAKE) api-fuzz
 	@if ! git diff --quiet -- $(BINDINGS) \
 		|| [ -n "$$(git ls-files --others --exclude-standard -- $(BINDINGS))" ]; then \
 		git status --short -- $(BINDINGS); \
@@ -90,6 +95,20 @@ test: deps
 # fails on a crash or on output that is not inert.
 fuzz: deps-apt
 	fuzz/run.sh $(FUZZ_SECONDS)
+
+# schemathesis, pinned, in a virtualenv under target/ (created once, replaced when the pin changes).
+api-fuzz-deps: deps-apt
+	@if ! $(API_FUZZ_VENV)/bin/st --version 2>/dev/null | grep -qx "st, version $(SCHEMATHESIS_VERSION)"; then \
+		echo "==> schemathesis $(SCHEMATHESIS_VERSION) in $(API_FUZZ_VENV)"; \
+		rm -rf $(API_FUZZ_VENV); \
+		python3 -m venv $(API_FUZZ_VENV); \
+		$(API_FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check "schemathesis==$(SCHEMATHESIS_VERSION)"; \
+	fi
+
+# Every API route fuzzed from the OpenAPI document against a demo hub, API_FUZZ_SECONDS in all;
+# fails on a 5xx or a response the document does not describe.
+api-fuzz: api-fuzz-deps
+	scripts/with-keyring tests/api-fuzz/run.sh $(API_FUZZ_SECONDS)
 
 # The real window, driven through tauri-driver and WebKitWebDriver on a virtual X display.
 e2e: app

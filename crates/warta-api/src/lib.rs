@@ -169,9 +169,14 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct NewUser {
+    /// 1 to 64 letters, digits, dots, dashes or underscores.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub username: String,
     pub display_name: String,
+    /// At least 8 characters.
+    #[schema(min_length = 8)]
     pub password: String,
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     pub unit: String,
 }
@@ -180,12 +185,14 @@ pub struct NewUser {
 #[ts(export)]
 pub struct UpdateUser {
     pub display_name: String,
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     pub unit: String,
     pub active: bool,
-    /// When present, the user's password is replaced.
+    /// When present, the user's password is replaced (at least 8 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
+    #[schema(min_length = 8)]
     pub password: Option<String>,
 }
 

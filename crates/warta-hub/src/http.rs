@@ -319,7 +319,9 @@ async fn login(
         (status = 204, description = "Signed out"),
         (status = 401, response = Unauthenticated),
     ))]
-async fn logout(State(o): Hub, headers: HeaderMap) -> HubResult<StatusCode> {
+async fn logout(State(o): Hub, _c: Caller, headers: HeaderMap) -> HubResult<StatusCode> {
+    // The Caller extractor has checked the session is live: an unknown, expired or revoked
+    // token gets 401 like everywhere else.
     let token = bearer(&headers)
         .ok_or(HubError::Unauthenticated)?
         .to_string();

@@ -476,3 +476,45 @@ fn no_route_bypasses_the_document() {
     }
     assert!(checked > 5);
 }
+
+/// Signing out needs a live session like every other route that says so: a revoked token is
+/// refused, not silently accepted.
+#[tokio::test]
+async fn logout_needs_a_live_session() {
+    let (hub, _dir) = start().await;
+    let office = hub.office().clone();
+    let token = tokio::task::spawn_blocking(move || {
+        office
+            .add_user(
+                None,
+                warta_api::NewUser {
+                    username: "rina".into(),
+                    display_name: "Rina".into(),
+                    password: "password-123".into(),
+                    roles: vec![warta_api::Role::Reporter],
+                    unit: "IKP".into(),
+                },
+            )
+            .unwrap();
+        office
+            .login(warta_api::LoginRequest {
+                username: "rina".into(),
+                password: "password-123".into(),
+            })
+            .unwrap()
+            .token
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}{API}/auth/logout", hub.base_url());
+    for (token, expected) in [
+        (token.as_str(), StatusCode::NO_CONTENT),
+        (token.as_str(), StatusCode::UNAUTHORIZED),
+        ("no-such-token", StatusCode::UNAUTHORIZED),
+    ] {
+        let r = http.post(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), expected, "{token}");
+    }
+    hub.shutdown().await;
+}

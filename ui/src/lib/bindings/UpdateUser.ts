@@ -3,6 +3,6 @@ import type { Role } from "./Role";
 
 export type UpdateUser = { display_name: string, roles: Array<Role>, unit: string, active: boolean, 
 /**
- * When present, the user's password is replaced.
+ * When present, the user's password is replaced (at least 8 characters).
  */
 password?: string, };
