@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import type { Attachment } from "../src/lib/bindings/Attachment";
 import type { ImportEvent } from "../src/lib/bindings/ImportEvent";
 import type { ImportJob } from "../src/lib/bindings/ImportJob";
-import { applyImportEvent, baseName, handled, isFinished, percentHandled, startView, upsertAttachment } from "../src/lib/imports";
+import { applyImportEvent, baseName, handled, isFinished, percentHandled, percentSent, startView, upsertAttachment } from "../src/lib/imports";
 
 const job = (over: Partial<ImportJob> = {}): ImportJob => ({
   id: 7,
@@ -103,5 +103,26 @@ describe("import progress", () => {
     expect(baseName("/media/SD/DCIM/100CANON/IMG_0001.JPG")).toBe("IMG_0001.JPG");
     expect(baseName("E:\\DCIM\\IMG_0002.JPG")).toBe("IMG_0002.JPG");
     expect(baseName("/media/SD/")).toBe("SD");
+  });
+});
+
+describe("a large file sent in chunks", () => {
+  test("shows how much the hub confirmed, until the file ends", () => {
+    const path = "/media/reporter/SD/DCIM/VID_1.MP4";
+    const sending = fold([
+      { type: "progress", data: job({ state: "running", total: 2 }) },
+      { type: "file_progress", data: { job_id: 7, path, sent: 43_000_000, total: 100_000_000 } },
+      { type: "file_progress", data: { job_id: 99, path: "/other", sent: 1, total: 2 } },
+    ]);
+    expect(sending.sending).toEqual({ path, name: "VID_1.MP4", sent: 43_000_000, total: 100_000_000 });
+    expect(percentSent(sending.sending!)).toBe(43);
+    const other = applyImportEvent(sending, {
+      type: "file_done",
+      data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_1.JPG", attachment: attachment(1) },
+    });
+    expect(other.sending?.path).toBe(path);
+    const done = applyImportEvent(other, { type: "file_done", data: { job_id: 7, path, attachment: attachment(2) } });
+    expect(done.sending).toBeNull();
+    expect(percentSent({ path, name: "x", sent: 0, total: 0 })).toBe(100);
   });
 });

@@ -88,6 +88,13 @@ pub enum ErrorCode {
     /// Too many failed sign-ins for this account or from this address; `retry_after_secs` says
     /// when to try again.
     TooManyAttempts,
+    /// A resumable upload's chunk was sent for another offset than the one the hub holds (the
+    /// `Upload-Offset` response header has it); nothing was written. Ask again with HEAD.
+    OffsetMismatch,
+    /// A chunk's bytes do not match its `Upload-Checksum`; it was discarded, send it again.
+    ChecksumMismatch,
+    /// Another request is still writing to this upload; try again in a moment.
+    UploadBusy,
     Internal,
 }
 
@@ -478,6 +485,16 @@ pub struct PreparedPhoto {
     pub phash: String,
 }
 
+/// `POST /items/{id}/attachments/blob`: attaches a file the caller finished uploading with a
+/// resumable upload (`/uploads`), processed exactly like an original sent whole.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct AttachBlob {
+    /// The whole file's SHA-256 (lower-case hex), as declared when the upload was created.
+    pub sha256: String,
+    pub filename: String,
+}
+
 /// When the desktop app sends originals of photos along with their renditions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -817,6 +834,17 @@ pub enum ImportEvent {
         job_id: i64,
         path: String,
         error: String,
+    },
+    /// A large file is being sent in chunks: `sent` of `total` bytes are confirmed by the hub
+    /// (reported at most a few times a second, and when it completes).
+    FileProgress {
+        #[ts(type = "number")]
+        job_id: i64,
+        path: String,
+        #[ts(type = "number")]
+        sent: u64,
+        #[ts(type = "number")]
+        total: u64,
     },
     /// The job ended (done, failed or cancelled).
     Finished(ImportJob),

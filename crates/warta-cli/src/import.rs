@@ -149,6 +149,9 @@ impl ImportEvents for Lines {
             ),
             ImportEvent::FileSkipped { path, reason, .. } => format!("skipped {path}: {reason}"),
             ImportEvent::FileFailed { path, error, .. } => format!("failed {path}: {error}"),
+            ImportEvent::FileProgress {
+                path, sent, total, ..
+            } => format!("sending {path}: {sent} of {total} bytes confirmed"),
             ImportEvent::Progress(_) | ImportEvent::Finished(_) => return,
         };
         let mut out = std::io::stdout().lock();

@@ -41,6 +41,27 @@ pub enum HubError {
     AlreadySetUp,
     #[error("too many failed sign-ins; try again in {} minute(s)", (retry_after_secs + 59) / 60)]
     TooManyAttempts { retry_after_secs: i64 },
+    /// A resumable upload's chunk was sent for another offset than the hub holds.
+    #[error(
+        "this upload has {current} bytes; send the chunk that starts there (nothing was written)"
+    )]
+    OffsetMismatch { current: u64 },
+    /// A chunk did not match its `Upload-Checksum`; it was discarded.
+    #[error(
+        "the chunk was damaged on the way (its checksum does not match); it was discarded, send it again"
+    )]
+    ChecksumMismatch,
+    /// Another request is still writing to the same upload.
+    #[error("another request is still writing to this upload; try again in a moment")]
+    UploadBusy,
+    /// A request that does not follow the upload protocol (tus 1.0): a missing or wrong header,
+    /// answered with the status the protocol names (400, 412, 415).
+    #[error("{message}")]
+    Protocol {
+        status: u16,
+        header: &'static str,
+        message: String,
+    },
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -75,6 +96,10 @@ impl HubError {
             HubError::AlreadySetUp => ErrorCode::AlreadySetUp,
             HubError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             HubError::MissingBlob(_) => ErrorCode::MissingBlob,
+            HubError::OffsetMismatch { .. } => ErrorCode::OffsetMismatch,
+            HubError::ChecksumMismatch => ErrorCode::ChecksumMismatch,
+            HubError::UploadBusy => ErrorCode::UploadBusy,
+            HubError::Protocol { .. } => ErrorCode::Validation,
             HubError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -93,6 +118,11 @@ impl HubError {
             HubError::TooManyAttempts { .. } => 429,
             HubError::Validation { .. } => 400,
             HubError::MissingBlob(_) => 409,
+            HubError::OffsetMismatch { .. } => 409,
+            // tus checksum extension: "460 Checksum Mismatch".
+            HubError::ChecksumMismatch => 460,
+            HubError::UploadBusy => 423,
+            HubError::Protocol { status, .. } => *status,
             HubError::TooLarge { .. } => 413,
             HubError::RefusedType(_) => 415,
             HubError::Internal(_) => 500,
@@ -111,6 +141,7 @@ impl HubError {
         };
         match self {
             HubError::Validation { field, .. } => e.field = Some(field.clone()),
+            HubError::Protocol { header, .. } => e.field = Some(header.to_string()),
             HubError::InvalidTransition { allowed, .. } => {
                 e.allowed_actions = Some(allowed.clone())
             }

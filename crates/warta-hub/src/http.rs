@@ -211,6 +211,8 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(add_comment))
         .routes(routes!(upload))
         .routes(routes!(prepared_photo))
+        .routes(routes!(attach_blob))
+        .merge(crate::uploads::routes())
         .routes(routes!(download))
         .routes(routes!(download_signed))
         .routes(routes!(blob_exists, put_blob))
@@ -902,6 +904,33 @@ async fn prepared_photo(
     Json(p): Json<api::PreparedPhoto>,
 ) -> HubResult<(StatusCode, Json<api::Attachment>)> {
     blocking(move || o.record_prepared_photo(&c, id, p))
+        .await
+        .map(|a| (StatusCode::CREATED, Json(a)))
+}
+
+/// A file the caller finished with a resumable upload (`/uploads`), attached like an original
+/// sent whole: its type told from its bytes, renditions or previews made by the hub.
+#[utoipa::path(post, path = "/items/{id}/attachments/blob", tag = "attachments", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    request_body = api::AttachBlob,
+    responses(
+        (status = 201, description = "Created", body = api::Attachment),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = RefusedType),
+        (status = 423, response = Locked),
+    ))]
+async fn attach_blob(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<api::AttachBlob>,
+) -> HubResult<(StatusCode, Json<api::Attachment>)> {
+    blocking(move || o.attach_uploaded_blob(&c, id, b))
         .await
         .map(|a| (StatusCode::CREATED, Json(a)))
 }

@@ -23,6 +23,7 @@ pub mod publish;
 pub mod publishing;
 mod secrets;
 mod targets;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -168,6 +168,8 @@ pub struct Office {
     pub(crate) events: Arc<crate::events::Events>,
     /// How long an edit lock lasts without activity.
     lock_idle: RwLock<Duration>,
+    /// One writer at a time per resumable upload.
+    pub(crate) upload_locks: crate::uploads::UploadLocks,
 }
 
 /// The database connection, locked. When it is released after SQLite counted changes on it
@@ -233,12 +235,14 @@ impl Office {
             url_key: rand::random(),
             queue: Arc::default(),
             secrets,
+            upload_locks: Default::default(),
             config,
             events: Arc::new(crate::events::Events::new(db_path, high)),
             lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
+        office.sweep_uploads()?;
         if office.config.demo {
             crate::demo::seed(&office)?;
         }

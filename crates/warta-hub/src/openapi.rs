@@ -48,6 +48,7 @@ client use it. Sign in with `POST /api/v1/auth/login` and send the token as \
         (name = "users", description = "User accounts (admin)"),
         (name = "items", description = "Items, their workflow, revisions and comments"),
         (name = "attachments", description = "Photos, documents and videos attached to items"),
+        (name = "uploads", description = "Resumable uploads of large files (tus 1.0)"),
         (name = "publishing", description = "Websites the office publishes to"),
         (name = "office", description = "SOPs, holidays, media settings, audit log"),
         (name = "meta", description = "Health check and this document"),

@@ -62,6 +62,15 @@ pub enum MediaError {
         /// Its own last words, or that it ran out of time.
         reason: String,
     },
+    /// A file handed to [`crate::BlobStore::adopt_file`] does not hash to the digest it was
+    /// announced with; it was not stored.
+    #[error("the file's SHA-256 is {actual}, not the {expected} it was announced with")]
+    DigestMismatch {
+        /// The digest the sender declared.
+        expected: String,
+        /// What the bytes hash to.
+        actual: String,
+    },
     /// The disk failed us.
     #[error("the file store could not be read or written: {0}")]
     Io(#[from] std::io::Error),

@@ -104,6 +104,50 @@ impl BlobStore {
         })
     }
 
+    /// Moves a complete file (a finished resumable upload) into the store, if its bytes hash
+    /// to `expected_sha256`. Blocking: the file is read once, streamed, to hash it.
+    ///
+    /// On a mismatch nothing is stored, `path` is left where it is, and the error is
+    /// [`MediaError::DigestMismatch`]. `path` must be on the store's file system (it is renamed,
+    /// not copied); when the content is already stored, `path` is removed instead.
+    pub fn adopt_file(&self, path: &Path, expected_sha256: &str) -> Result<StoredBlob, MediaError> {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        let mut size: u64 = 0;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = std::io::Read::read(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            let chunk = &buf[..n];
+            hasher.update(chunk);
+            let want = SNIFF_LEN.saturating_sub(head.len()).min(n);
+            head.extend_from_slice(&chunk[..want]);
+            size += n as u64;
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        if sha256 != expected_sha256 {
+            return Err(MediaError::DigestMismatch {
+                expected: expected_sha256.to_owned(),
+                actual: sha256,
+            });
+        }
+        file.sync_all()?;
+        drop(file);
+        let dest = self
+            .path_of(&sha256)
+            .expect("hex::encode of a SHA-256 is a valid digest");
+        if dest.is_file() {
+            std::fs::remove_file(path)?;
+        } else {
+            std::fs::create_dir_all(dest.parent().expect("blob paths have a parent"))?;
+            std::fs::rename(path, &dest)?;
+        }
+        Ok(StoredBlob { sha256, size, head })
+    }
+
     /// Where the blob with this digest lives (whether or not it is stored), or `None` when
     /// `sha256` is not 64 lower-case hex digits — so a digest can never name another path.
     pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {

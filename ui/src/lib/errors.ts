@@ -21,6 +21,9 @@ export const ERROR_CODES: Record<ErrorCode, true> = {
   missing_blob: true,
   already_set_up: true,
   too_many_attempts: true,
+  offset_mismatch: true,
+  checksum_mismatch: true,
+  upload_busy: true,
   internal: true,
 };
 

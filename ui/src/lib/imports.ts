@@ -12,10 +12,15 @@ export type ImportView = {
   notes: FileNote[];
   /** Attachments this run added, in arrival order. */
   added: Attachment[];
+  /** A large file being sent in chunks, until it is attached, skipped or fails. */
+  sending: Sending | null;
 };
 
+/** How much of a large file the hub has confirmed. */
+export type Sending = { path: string; name: string; sent: number; total: number };
+
 export function startView(job: ImportJob): ImportView {
-  return { job, notes: [], added: [] };
+  return { job, notes: [], added: [], sending: null };
 }
 
 /** The last path segment, whichever separator the system uses. */
@@ -39,9 +44,14 @@ export function applyImportEvent(view: ImportView, ev: ImportEvent): ImportView 
       if (ev.type === "progress" && isFinished(view.job)) return view;
       return { ...view, job: ev.data };
     }
+    case "file_progress": {
+      if (ev.data.job_id !== view.job.id) return view;
+      const { path, sent, total } = ev.data;
+      return { ...view, sending: { path, name: baseName(path), sent, total } };
+    }
     case "file_done": {
       if (ev.data.job_id !== view.job.id) return view;
-      return { ...view, added: upsertAttachment(view.added, ev.data.attachment) };
+      return { ...view, added: upsertAttachment(view.added, ev.data.attachment), sending: doneWith(view, ev.data.path) };
     }
     case "file_skipped":
     case "file_failed": {
@@ -50,9 +60,20 @@ export function applyImportEvent(view: ImportView, ev: ImportEvent): ImportView 
         ev.type === "file_skipped"
           ? { path: ev.data.path, name: baseName(ev.data.path), outcome: "skipped", reason: ev.data.reason }
           : { path: ev.data.path, name: baseName(ev.data.path), outcome: "failed", reason: ev.data.error };
-      return { ...view, notes: [...view.notes, note] };
+      return { ...view, notes: [...view.notes, note], sending: doneWith(view, ev.data.path) };
     }
   }
+}
+
+/** The file being sent, unless it is the one that just ended. */
+function doneWith(view: ImportView, path: string): Sending | null {
+  return view.sending?.path === path ? null : view.sending;
+}
+
+/** Whole percent of a large file the hub has confirmed ("sending 43%"). */
+export function percentSent(s: Sending): number {
+  if (s.total <= 0) return 100;
+  return Math.min(100, Math.floor((s.sent / s.total) * 100));
 }
 
 /** Files handled so far (attached, skipped or failed). */

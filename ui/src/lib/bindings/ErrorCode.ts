@@ -3,4 +3,4 @@
 /**
  * Machine-readable error code. The UI translates by code; it never parses `message`.
  */
-export type ErrorCode = "unauthenticated" | "bad_credentials" | "forbidden" | "not_found" | "invalid_transition" | "version_conflict" | "locked" | "lock_expired" | "validation" | "too_large" | "refused_type" | "missing_blob" | "already_set_up" | "too_many_attempts" | "internal";
+export type ErrorCode = "unauthenticated" | "bad_credentials" | "forbidden" | "not_found" | "invalid_transition" | "version_conflict" | "locked" | "lock_expired" | "validation" | "too_large" | "refused_type" | "missing_blob" | "already_set_up" | "too_many_attempts" | "offset_mismatch" | "checksum_mismatch" | "upload_busy" | "internal";

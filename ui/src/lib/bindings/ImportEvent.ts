@@ -5,4 +5,4 @@ import type { ImportJob } from "./ImportJob";
 /**
  * What a running import reports, through a Tauri channel, as it goes.
  */
-export type ImportEvent = { "type": "progress", "data": ImportJob } | { "type": "file_done", "data": { job_id: number, path: string, attachment: Attachment, } } | { "type": "file_skipped", "data": { job_id: number, path: string, reason: string, } } | { "type": "file_failed", "data": { job_id: number, path: string, error: string, } } | { "type": "finished", "data": ImportJob };
+export type ImportEvent = { "type": "progress", "data": ImportJob } | { "type": "file_done", "data": { job_id: number, path: string, attachment: Attachment, } } | { "type": "file_skipped", "data": { job_id: number, path: string, reason: string, } } | { "type": "file_failed", "data": { job_id: number, path: string, error: string, } } | { "type": "file_progress", "data": { job_id: number, path: string, sent: number, total: number, } } | { "type": "finished", "data": ImportJob };
