@@ -420,6 +420,10 @@ struct ListQuery {
     #[serde(default)]
     #[param(required = false)]
     filter: String,
+    /// Full-text search: every word must appear.
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
 }
 
 /// Items the caller may see.
@@ -435,7 +439,10 @@ async fn list_items(
     c: Caller,
     Query(q): Query<ListQuery>,
 ) -> HubResult<Json<Vec<api::ItemSummary>>> {
-    blocking(move || o.list_items(&c, &q.filter))
+    blocking(move || {
+        let page = crate::office::Page::new(q.limit, q.offset)?;
+        o.list_items(&c, &q.filter, q.q.as_deref().filter(|s| !s.trim().is_empty()), page)
+    })
         .await
         .map(Json)
 }

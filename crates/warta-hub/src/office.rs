@@ -1252,12 +1252,22 @@ impl Office {
     pub fn tasks(&self, caller: &Caller) -> HubResult<Vec<api::ItemSummary>> {
         let now = self.now();
         let conn = self.db();
+        // Only items in a step someone still acts on, found through the `items_step` index:
+        // an office's years of published items are never read.
+        let open_steps: Vec<String> = self
+            .sops
+            .iter()
+            .flat_map(|d| d.steps.iter())
+            .filter(|s| !s.is_final)
+            .map(|s| s.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let placeholders = vec!["?"; open_steps.len()].join(", ");
         let items = crate::db::all(
             &conn,
-            &format!(
-                "SELECT {ITEM_COLS} FROM items WHERE step NOT IN ('published', 'rejected', 'not_published')"
-            ),
-            [],
+            &format!("SELECT {ITEM_COLS} FROM items WHERE step IN ({placeholders})"),
+            rusqlite::params_from_iter(open_steps.iter()),
             item_from_row,
         )?;
         let mut out = Vec::new();
@@ -1287,19 +1297,23 @@ impl Office {
         Ok(out)
     }
 
+    /// Items the caller may see, newest first, one page at a time.
+    ///
     /// `filter`: `all`, `published` or `mine` (the caller's own drafts and submissions).
-    pub fn list_items(&self, caller: &Caller, filter: &str) -> HubResult<Vec<api::ItemSummary>> {
+    /// `search`: words that must all appear in the title, summary, body or tags (a word ending
+    /// in `*` matches as a prefix); FTS5 over the `items_fts` index.
+    pub fn list_items(
+        &self,
+        caller: &Caller,
+        filter: &str,
+        search: Option<&str>,
+        page: Page,
+    ) -> HubResult<Vec<api::ItemSummary>> {
         let now = self.now();
-        let conn = self.db();
-        let sql = match filter {
-            "published" => format!(
-                "SELECT {ITEM_COLS} FROM items WHERE published_url IS NOT NULL ORDER BY published_at DESC"
-            ),
-            "mine" => format!(
-                "SELECT {ITEM_COLS} FROM items WHERE author_id = {} ORDER BY updated_at DESC",
-                caller.id
-            ),
-            "all" | "" => format!("SELECT {ITEM_COLS} FROM items ORDER BY updated_at DESC"),
+        let filter_sql = match filter {
+            "published" => "items.published_url IS NOT NULL",
+            "mine" => "items.author_id = :me",
+            "all" | "" => "1",
             other => {
                 return Err(HubError::validation(
                     "filter",
@@ -1307,10 +1321,55 @@ impl Office {
                 ));
             }
         };
-        let items = crate::db::all(&conn, &sql, [], item_from_row)?;
+        // The same rule as `can_view`, in SQL, so that paging counts only visible items.
+        let staff = [Role::Editor, Role::Official, Role::Publisher, Role::Admin]
+            .iter()
+            .any(|r| caller.has(*r));
+        let visible = if staff {
+            "1"
+        } else {
+            "(items.author_id = :me OR items.published_url IS NOT NULL)"
+        };
+        let cols = ITEM_COLS
+            .split(", ")
+            .map(|c| format!("items.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let order = match filter {
+            "published" => "items.published_at DESC, items.id DESC",
+            _ => "items.updated_at DESC, items.id DESC",
+        };
+        let match_query = search.map(fts_query).transpose()?;
+        let sql = match &match_query {
+            // Newest matches first: FTS5 walks its index in rowid order and stops at the page,
+            // where ranking by relevance would score every match of a common word first.
+            Some(_) => format!(
+                "SELECT {cols} FROM items_fts JOIN items ON items.id = items_fts.rowid
+                 WHERE items_fts MATCH :q AND {filter_sql} AND {visible}
+                 ORDER BY items_fts.rowid DESC LIMIT :limit OFFSET :offset"
+            ),
+            None => format!(
+                "SELECT {cols} FROM items WHERE {filter_sql} AND {visible}
+                 ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ),
+        };
+        let conn = self.db();
+        let mut stmt = conn.prepare(&sql)?;
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+            (":limit", &page.limit),
+            (":offset", &page.offset),
+        ];
+        if sql.contains(":me") {
+            params.push((":me", &caller.id));
+        }
+        if let Some(q) = &match_query {
+            params.push((":q", q));
+        }
+        let items = stmt
+            .query_map(params.as_slice(), item_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         items
             .iter()
-            .filter(|i| Self::can_view(caller, i))
             .map(|i| self.summary(&conn, i, now))
             .collect()
     }
@@ -2100,5 +2159,112 @@ impl Office {
             roles: u.roles,
             unit: u.unit,
         })
+    }
+}
+
+/// One page of a list: at most `limit` entries after skipping `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    /// Largest page a client may ask for.
+    pub const MAX_LIMIT: i64 = 500;
+    /// Entries per page when the client does not say.
+    pub const DEFAULT_LIMIT: i64 = 200;
+
+    pub fn new(limit: Option<i64>, offset: Option<i64>) -> HubResult<Page> {
+        let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(HubError::validation(
+                "limit",
+                format!("limit must be between 1 and {}", Self::MAX_LIMIT),
+            ));
+        }
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(HubError::validation("offset", "offset cannot be negative"));
+        }
+        Ok(Page { limit, offset })
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+/// Longest search text accepted.
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// Turns what a person typed into an FTS5 query that cannot be a syntax error: each word
+/// becomes a quoted phrase (all must match), a trailing `*` makes it a prefix, and FTS5's
+/// operators and punctuation are plain text.
+pub(crate) fn fts_query(text: &str) -> HubResult<String> {
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(HubError::validation(
+            "q",
+            format!("the search is longer than {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    let mut terms = Vec::new();
+    for word in text.split_whitespace() {
+        // The tokenizer splits "e-government" into two words, so must the query.
+        let parts: Vec<&str> = word
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let prefix = word.ends_with('*');
+        for (i, part) in parts.iter().enumerate() {
+            let star = if prefix && i + 1 == parts.len() { "*" } else { "" };
+            terms.push(format!("\"{part}\"{star}"));
+        }
+    }
+    if terms.is_empty() {
+        return Err(HubError::validation(
+            "q",
+            "type at least one word (letters or digits) to search for",
+        ));
+    }
+    Ok(terms.join(" "))
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+
+    #[test]
+    fn what_people_type_becomes_a_query_that_cannot_fail() {
+        assert_eq!(fts_query("jembatan").unwrap(), "\"jembatan\"");
+        assert_eq!(
+            fts_query("  banjir   sekolah ").unwrap(),
+            "\"banjir\" \"sekolah\""
+        );
+        assert_eq!(fts_query("gubern*").unwrap(), "\"gubern\"*");
+        assert_eq!(
+            fts_query("e-government*").unwrap(),
+            "\"e\" \"government\"*"
+        );
+        // FTS5 operators and quotes are text, not syntax.
+        assert_eq!(
+            fts_query("NEAR(\"a\" OR b) -c").unwrap(),
+            "\"NEAR\" \"a\" \"OR\" \"b\" \"c\""
+        );
+        assert!(matches!(fts_query("*** --"), Err(HubError::Validation { .. })));
+        assert!(fts_query(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn pages_are_bounded() {
+        assert_eq!(Page::new(None, None).unwrap().limit, Page::DEFAULT_LIMIT);
+        assert!(Page::new(Some(0), None).is_err());
+        assert!(Page::new(Some(Page::MAX_LIMIT + 1), None).is_err());
+        assert!(Page::new(Some(10), Some(-1)).is_err());
     }
 }
