@@ -420,9 +420,12 @@ struct ListQuery {
     #[serde(default)]
     #[param(required = false)]
     filter: String,
-    /// Full-text search: every word must appear.
+    /// Full-text search over title, summary, body and tags: every word must appear; a word
+    /// ending in `*` matches as a prefix. Newest first. Blank means no search.
     q: Option<String>,
+    /// Items per page, 1 to 500 (default 200).
     limit: Option<i64>,
+    /// Items to skip (default 0).
     offset: Option<i64>,
 }
 
@@ -441,10 +444,15 @@ async fn list_items(
 ) -> HubResult<Json<Vec<api::ItemSummary>>> {
     blocking(move || {
         let page = crate::office::Page::new(q.limit, q.offset)?;
-        o.list_items(&c, &q.filter, q.q.as_deref().filter(|s| !s.trim().is_empty()), page)
+        o.list_items(
+            &c,
+            &q.filter,
+            q.q.as_deref().filter(|s| !s.trim().is_empty()),
+            page,
+        )
     })
-        .await
-        .map(Json)
+    .await
+    .map(Json)
 }
 
 /// Creates an item in its SOP's first step (reporters).

@@ -1355,10 +1355,8 @@ impl Office {
         };
         let conn = self.db();
         let mut stmt = conn.prepare(&sql)?;
-        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-            (":limit", &page.limit),
-            (":offset", &page.offset),
-        ];
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
+            vec![(":limit", &page.limit), (":offset", &page.offset)];
         if sql.contains(":me") {
             params.push((":me", &caller.id));
         }
@@ -1368,10 +1366,7 @@ impl Office {
         let items = stmt
             .query_map(params.as_slice(), item_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        items
-            .iter()
-            .map(|i| self.summary(&conn, i, now))
-            .collect()
+        items.iter().map(|i| self.summary(&conn, i, now)).collect()
     }
 
     // ---------------------------------------------------------------- items: writing
@@ -2222,7 +2217,11 @@ pub(crate) fn fts_query(text: &str) -> HubResult<String> {
             .collect();
         let prefix = word.ends_with('*');
         for (i, part) in parts.iter().enumerate() {
-            let star = if prefix && i + 1 == parts.len() { "*" } else { "" };
+            let star = if prefix && i + 1 == parts.len() {
+                "*"
+            } else {
+                ""
+            };
             terms.push(format!("\"{part}\"{star}"));
         }
     }
@@ -2247,16 +2246,16 @@ mod search_tests {
             "\"banjir\" \"sekolah\""
         );
         assert_eq!(fts_query("gubern*").unwrap(), "\"gubern\"*");
-        assert_eq!(
-            fts_query("e-government*").unwrap(),
-            "\"e\" \"government\"*"
-        );
+        assert_eq!(fts_query("e-government*").unwrap(), "\"e\" \"government\"*");
         // FTS5 operators and quotes are text, not syntax.
         assert_eq!(
             fts_query("NEAR(\"a\" OR b) -c").unwrap(),
             "\"NEAR\" \"a\" \"OR\" \"b\" \"c\""
         );
-        assert!(matches!(fts_query("*** --"), Err(HubError::Validation { .. })));
+        assert!(matches!(
+            fts_query("*** --"),
+            Err(HubError::Validation { .. })
+        ));
         assert!(fts_query(&"x".repeat(201)).is_err());
     }
 

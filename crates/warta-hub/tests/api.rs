@@ -1630,7 +1630,10 @@ async fn sign_ins_are_throttled_per_account_and_per_address_and_audited() {
 }
 
 async fn search(s: &Session<'_>, q: &str) -> (StatusCode, Value) {
-    let path = format!("/api/v1/items?q={}", q.replace(' ', "%20").replace('"', "%22"));
+    let path = format!(
+        "/api/v1/items?q={}",
+        q.replace(' ', "%20").replace('"', "%22")
+    );
     s.req(Method::GET, &path, None).await
 }
 
@@ -1652,9 +1655,7 @@ async fn search_finds_words_anywhere_only_in_items_the_caller_may_see_and_pages(
     let mut flood = content("Tanggap darurat");
     flood["body"] = json!("Warga terdampak **banjir** di Samarinda menerima bantuan.");
     flood["tags"] = json!(["bencana", "e-government"]);
-    let flood = rina
-        .ok(Method::POST, "/api/v1/items", Some(flood))
-        .await["id"]
+    let flood = rina.ok(Method::POST, "/api/v1/items", Some(flood)).await["id"]
         .as_i64()
         .unwrap();
 
@@ -1662,24 +1663,42 @@ async fn search_finds_words_anywhere_only_in_items_the_caller_may_see_and_pages(
     let (s, v) = search(&rina, "jembatan").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(ids_of(&v), vec![bridge]);
-    assert_eq!(ids_of(&search(&rina, "BANJIR samarinda").await.1), vec![flood]);
-    assert_eq!(ids_of(&search(&rina, "banjir jembatan").await.1), Vec::<i64>::new());
+    assert_eq!(
+        ids_of(&search(&rina, "BANJIR samarinda").await.1),
+        vec![flood]
+    );
+    assert_eq!(
+        ids_of(&search(&rina, "banjir jembatan").await.1),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids_of(&search(&rina, "Samarin*").await.1), vec![flood]);
     assert_eq!(ids_of(&search(&rina, "bencana").await.1), vec![flood]);
     assert_eq!(ids_of(&search(&rina, "e-government").await.1), vec![flood]);
     // Search syntax typed by a person is text, never an error from the index.
-    assert_eq!(search(&rina, "NEAR(jembatan) OR \"").await.0, StatusCode::OK);
+    assert_eq!(
+        search(&rina, "NEAR(jembatan) OR \"").await.0,
+        StatusCode::OK
+    );
 
     // Another reporter does not find a draft that is not theirs; an editor does.
-    assert_eq!(ids_of(&search(&rudi, "jembatan").await.1), Vec::<i64>::new());
+    assert_eq!(
+        ids_of(&search(&rudi, "jembatan").await.1),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids_of(&search(&eko, "jembatan").await.1), vec![bridge]);
 
     // A saved revision is what is searched from then on.
     let version = rina.item(bridge).await["version"].as_i64().unwrap();
-    let (s, v) = rina.save(bridge, version, "Jembatan baru di Tenggarong.").await;
+    let (s, v) = rina
+        .save(bridge, version, "Jembatan baru di Tenggarong.")
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(ids_of(&search(&rina, "tenggarong").await.1), vec![bridge]);
-    assert_eq!(ids_of(&search(&rina, "mahakam").await.1), vec![bridge], "title kept");
+    assert_eq!(
+        ids_of(&search(&rina, "mahakam").await.1),
+        vec![bridge],
+        "title kept"
+    );
 
     // Lists come a page at a time, newest first.
     for n in 0..5 {
@@ -1689,7 +1708,11 @@ async fn search_finds_words_anywhere_only_in_items_the_caller_may_see_and_pages(
         .ok(Method::GET, "/api/v1/items?filter=mine&limit=3", None)
         .await;
     let second = rina
-        .ok(Method::GET, "/api/v1/items?filter=mine&limit=3&offset=3", None)
+        .ok(
+            Method::GET,
+            "/api/v1/items?filter=mine&limit=3&offset=3",
+            None,
+        )
         .await;
     let (a, b) = (ids_of(&first), ids_of(&second));
     assert_eq!(a.len(), 3);
@@ -1697,11 +1720,22 @@ async fn search_finds_words_anywhere_only_in_items_the_caller_may_see_and_pages(
     assert!(a.iter().all(|x| !b.contains(x)));
     let rapat = ids_of(&search(&rina, "rapat").await.1);
     assert_eq!(rapat.len(), 5);
-    assert!(rapat.windows(2).all(|w| w[0] > w[1]), "newest first: {rapat:?}");
+    assert!(
+        rapat.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {rapat:?}"
+    );
 
     // Bad input is a clear 400.
-    for bad in ["q=***", "limit=0", "limit=100000", "offset=-1", "filter=nope"] {
-        let (s, v) = rina.req(Method::GET, &format!("/api/v1/items?{bad}"), None).await;
+    for bad in [
+        "q=***",
+        "limit=0",
+        "limit=100000",
+        "offset=-1",
+        "filter=nope",
+    ] {
+        let (s, v) = rina
+            .req(Method::GET, &format!("/api/v1/items?{bad}"), None)
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
         assert_eq!(v["code"], "validation", "{bad}: {v}");
     }
