@@ -383,7 +383,7 @@ async fn add_user(
 /// Changes a user's name, roles, unit, whether the account is active, and optionally its
 /// password (admin).
 #[utoipa::path(put, path = "/users/{id}", tag = "users", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "User id")),
+    params(("id" = i64, Path, description = "User id", example = 2)),
     request_body = api::UpdateUser,
     responses(
         (status = 200, description = "OK", body = api::User),
@@ -476,7 +476,7 @@ async fn create_item(
 
 /// An item with its attachments, comments, step times and what the caller may do now.
 #[utoipa::path(get, path = "/items/{id}", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
         (status = 400, response = BadRequest),
@@ -494,7 +494,7 @@ async fn get_item(
 /// Saves new content, based on the version it was read at; a stale save is refused (409) and
 /// nothing is overwritten.
 #[utoipa::path(put, path = "/items/{id}", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body = api::SaveItem,
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
@@ -518,7 +518,7 @@ async fn save_item(
 /// possible ones).
 #[utoipa::path(post, path = "/items/{id}/actions/{action}", tag = "items", security(("bearer" = [])),
     params(
-        ("id" = i64, Path, description = "Item id"),
+        ("id" = i64, Path, description = "Item id", example = 1),
         ("action" = String, Path, description = "Action id from the SOP definition"),
     ),
     request_body(content = Option<api::ActionRequest>, description = "A note, or a publishing time; may be left out"),
@@ -545,7 +545,7 @@ async fn act(
 
 /// Takes a published item off the websites (publishers).
 #[utoipa::path(post, path = "/items/{id}/unpublish", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body(content = Option<api::ActionRequest>, description = "The reason; may be left out"),
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
@@ -568,7 +568,7 @@ async fn unpublish(
 
 /// Reopens a published item for a correction (editors).
 #[utoipa::path(post, path = "/items/{id}/correct", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body(content = Option<api::ActionRequest>, description = "The reason; may be left out"),
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
@@ -591,7 +591,7 @@ async fn correct(
 
 /// Retries the item's pending publications at once (publishers).
 #[utoipa::path(post, path = "/items/{id}/publishing/retry", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
         (status = 400, response = BadRequest),
@@ -610,7 +610,7 @@ async fn retry_publishing(
 
 /// Claims the item's edit lock (editors).
 #[utoipa::path(post, path = "/items/{id}/claim", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
         (status = 400, response = BadRequest),
@@ -626,7 +626,7 @@ async fn claim(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<Json<
 
 /// The lock holder keeps the edit lock: it lapses after a time without activity otherwise.
 #[utoipa::path(put, path = "/items/{id}/lock", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "The lock, lasting from now", body = api::LockInfo),
         (status = 400, response = BadRequest),
@@ -646,7 +646,7 @@ async fn keep_lock(
 
 /// Releases the caller's edit lock on the item.
 #[utoipa::path(delete, path = "/items/{id}/lock", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::ItemDetail),
         (status = 400, response = BadRequest),
@@ -665,7 +665,7 @@ async fn release_lock(
 
 /// Adds a comment to the item.
 #[utoipa::path(post, path = "/items/{id}/comments", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body = api::NewComment,
     responses(
         (status = 201, description = "Created", body = api::Comment),
@@ -687,7 +687,7 @@ async fn add_comment(
 
 /// The item's saved versions, newest first.
 #[utoipa::path(get, path = "/items/{id}/revisions", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = Vec<api::RevisionSummary>),
         (status = 400, response = BadRequest),
@@ -705,7 +705,7 @@ async fn revisions(
 /// One saved version of the item.
 #[utoipa::path(get, path = "/items/{id}/revisions/{version}", tag = "items", security(("bearer" = [])),
     params(
-        ("id" = i64, Path, description = "Item id"),
+        ("id" = i64, Path, description = "Item id", example = 1),
         ("version" = i64, Path, description = "Version number"),
     ),
     responses(
@@ -735,7 +735,7 @@ struct DiffQuery {
 
 /// Line diff of two versions of the item, field by field.
 #[utoipa::path(get, path = "/items/{id}/diff", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id"), DiffQuery),
+    params(("id" = i64, Path, description = "Item id", example = 1), DiffQuery),
     responses(
         (status = 200, description = "OK", body = api::RevisionDiff),
         (status = 400, response = BadRequest),
@@ -755,7 +755,7 @@ async fn diff(
 
 /// What happened to the item, from the audit log.
 #[utoipa::path(get, path = "/items/{id}/timeline", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = Vec<api::TimelineEntry>),
         (status = 400, response = BadRequest),
@@ -772,7 +772,7 @@ async fn timeline(
 
 /// The page exactly as it will appear on the site.
 #[utoipa::path(get, path = "/items/{id}/preview", tag = "items", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::PagePreview),
         (status = 400, response = BadRequest),
@@ -819,7 +819,7 @@ async fn render(
 /// Alternative text and caption of an attachment (photos).
 #[utoipa::path(put, path = "/items/{id}/attachments/{attachment}/text", tag = "attachments", security(("bearer" = [])),
     params(
-        ("id" = i64, Path, description = "Item id"),
+        ("id" = i64, Path, description = "Item id", example = 1),
         ("attachment" = i64, Path, description = "Attachment id"),
     ),
     request_body = api::AttachmentText,
@@ -852,7 +852,7 @@ struct UploadQuery {
 /// Attaches a file: the body is the file itself, streamed (never whole in memory). Photos get
 /// renditions, documents and videos previews.
 #[utoipa::path(post, path = "/items/{id}/attachments", tag = "attachments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id"), UploadQuery),
+    params(("id" = i64, Path, description = "Item id", example = 1), UploadQuery),
     request_body(content = inline(crate::openapi::Binary), content_type = "application/octet-stream", description = "The file"),
     responses(
         (status = 201, description = "Created", body = api::Attachment),
@@ -899,7 +899,7 @@ async fn upload(
 /// Attaches a photo whose renditions the client made; every blob it names was uploaded first
 /// with `PUT /blobs/{sha256}`, and each rendition is checked before it is accepted.
 #[utoipa::path(post, path = "/items/{id}/attachments/prepared", tag = "attachments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Item id")),
+    params(("id" = i64, Path, description = "Item id", example = 1)),
     request_body = api::PreparedPhoto,
     responses(
         (status = 201, description = "Created", body = api::Attachment),
@@ -1157,7 +1157,7 @@ async fn add_publish_target(
 
 /// Changes a website; leave `secret` out to keep the stored one (admin).
 #[utoipa::path(put, path = "/targets/{id}", tag = "publishing", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Website id")),
+    params(("id" = i64, Path, description = "Website id", example = 1)),
     request_body = api::PublishTargetInput,
     responses(
         (status = 200, description = "OK", body = api::PublishTargetInfo),
