@@ -2,13 +2,14 @@
 #![forbid(unsafe_code)]
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod config;
 mod import;
 mod media;
+mod serve;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -24,21 +25,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a hub serving the API and the published site.
-    Serve {
-        /// Directory holding the database, attachments and the site.
-        #[arg(long)]
-        data: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Seed a demo office into an empty database.
-        #[arg(long)]
-        demo: bool,
-        /// Largest attachment accepted, in bytes.
-        #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]
-        max_attachment_bytes: u64,
-    },
+    /// Run a hub serving the API and the published site (settings: --config FILE, WARTA_*
+    /// environment variables, flags; see deploy/warta.toml).
+    Serve(Box<config::ServeArgs>),
+    /// Back an office up now (database, attachment files, site) into a new folder under --out.
+    Backup(serve::BackupArgs),
+    /// Turn a backup folder into a data folder for a stopped hub; refuses a non-empty one.
+    Restore(serve::RestoreArgs),
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -118,38 +111,9 @@ fn open(data: PathBuf) -> anyhow::Result<Office> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve {
-            data,
-            listen,
-            demo,
-            max_attachment_bytes,
-        } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info".into()),
-                )
-                .init();
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async move {
-                let config = HubConfig {
-                    data_dir: data,
-                    listen,
-                    max_attachment_bytes,
-                    demo,
-                };
-                let hub = warta_hub::start(config, Arc::new(SystemClock)).await?;
-                println!(
-                    "Warta hub on {} (site: {}/site/)",
-                    hub.base_url(),
-                    hub.base_url()
-                );
-                tokio::signal::ctrl_c().await?;
-                hub.shutdown().await;
-                anyhow::Ok(())
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Serve(args) => serve::serve(*args),
+        Command::Backup(args) => serve::backup(args),
+        Command::Restore(args) => serve::restore(args),
         Command::User {
             command:
                 UserCommand::Add {

@@ -308,10 +308,11 @@ async fn setup(
     ))]
 async fn login(
     State(o): Hub,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    client: Option<axum::Extension<crate::server::ClientAddr>>,
     Json(req): Json<api::LoginRequest>,
 ) -> HubResult<Json<api::LoginResponse>> {
-    let address = peer.map(|axum::Extension(c)| c.0.ip());
+    // The TCP peer, or the client a trusted reverse proxy names (see `server::client_addr`).
+    let address = client.map(|axum::Extension(c)| c.0);
     blocking(move || o.login_from(req, address)).await.map(Json)
 }
 

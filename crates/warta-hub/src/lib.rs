@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 mod db;
 mod demo;
@@ -22,18 +23,22 @@ pub mod openapi;
 pub mod publish;
 pub mod publishing;
 mod secrets;
+pub mod server;
 mod targets;
 pub mod uploads;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use attachments::Variant;
+pub use backup::BackupPolicy;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::DEMO_PASSWORD;
 pub use error::{HubError, HubResult};
 pub use office::{Caller, Office};
+pub use server::{ClientAddr, TlsFiles};
 
 /// How a hub is started. Solo mode (the desktop app) listens on 127.0.0.1 with an ephemeral port.
 #[derive(Debug, Clone)]
@@ -45,6 +50,17 @@ pub struct HubConfig {
     pub max_attachment_bytes: u64,
     /// Seed a demo office (one user per role, a few items) when the database is new.
     pub demo: bool,
+    /// The base URL clients and published pages reach the hub at (`https://warta.example.go.id`),
+    /// when it differs from the address listened on (a reverse proxy, a DNS name).
+    pub public_url: Option<String>,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see [`server::client_addr`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long requests in flight may take to finish once shutdown begins.
+    pub shutdown_grace: Duration,
+    /// Scheduled backups of the database, the blobs and the site.
+    pub backup: Option<BackupPolicy>,
 }
 
 impl HubConfig {
@@ -55,6 +71,11 @@ impl HubConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             max_attachment_bytes: 2 * 1024 * 1024 * 1024,
             demo: false,
+            public_url: None,
+            tls: None,
+            trusted_proxies: Vec::new(),
+            shutdown_grace: Duration::from_secs(10),
+            backup: None,
         }
     }
 }
@@ -62,9 +83,13 @@ impl HubConfig {
 /// A hub serving HTTP. Call [`RunningHub::shutdown`] to stop it.
 pub struct RunningHub {
     addr: SocketAddr,
+    base_url: String,
     office: Arc<Office>,
-    shutdown: tokio::sync::oneshot::Sender<()>,
+    handle: axum_server::Handle<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
+    publisher: std::thread::JoinHandle<()>,
+    backups: Option<backup::Scheduler>,
+    grace: Duration,
 }
 
 impl RunningHub {
@@ -72,9 +97,10 @@ impl RunningHub {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// Where clients reach the hub, without a trailing slash: the configured public URL, or
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.base_url.clone()
     }
 
     /// The office behind the server (for tests and the CLI).
@@ -82,50 +108,87 @@ impl RunningHub {
         &self.office
     }
 
-    /// Stops accepting requests and waits for in-flight ones (open event streams end).
+    /// Stops accepting connections, ends open event streams and lets requests in flight
+    /// finish within the grace (then closes what is left); stops the publishing worker and the backup schedule
+    /// (a backup in progress is abandoned, leaving no partial folder), and checkpoints the
+    /// WAL into the database file.
     pub async fn shutdown(self) {
         self.office.stop_publisher();
+        // Event streams never end by themselves: end them, or shutdown would wait the grace.
         self.office.stop_live();
-        let _ = self.shutdown.send(());
+        if let Some(b) = &self.backups {
+            b.cancel();
+        }
+        self.handle.graceful_shutdown(Some(self.grace));
         let _ = self.task.await;
+        if let Some(b) = self.backups {
+            b.join().await;
+        }
+        if !server::join_within(self.publisher, self.grace).await {
+            tracing::warn!(
+                "the publishing worker is still busy with a website after {:?}; \
+                 what it sent is picked up at the next start",
+                self.grace
+            );
+        }
+        let office = self.office.clone();
+        let checkpoint = tokio::task::spawn_blocking(move || {
+            office
+                .db()
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        })
+        .await;
+        match checkpoint {
+            Ok(Ok(())) => tracing::info!("database checkpointed"),
+            Ok(Err(e)) => tracing::warn!("checkpointing the database: {e}"),
+            Err(e) => tracing::warn!("checkpointing the database: {e}"),
+        }
     }
 }
 
 /// Opens (or creates) the hub's data in `config.data_dir` and starts serving.
 pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<RunningHub> {
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let tls = match &config.tls {
+        Some(files) => Some(server::load_tls(files)?),
+        None => None,
+    };
+    let listener = server::bind(config.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
+    let trusted = config.trusted_proxies.clone();
+    let grace = config.shutdown_grace;
+    let backup_policy = config.backup.clone();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => format!("{scheme}://{addr}"),
+    };
     let office = tokio::task::spawn_blocking(move || Office::open(config, clock)).await??;
     let office = Arc::new(office);
-    office.set_base_url(&format!("http://{addr}"));
+    office.set_base_url(&base_url);
     // Publications left pending by a previous run (killed, or a website down) go out now.
-    office.start_publisher();
+    let publisher = office.start_publisher();
     // Committed changes go out to event streams; lapsed edit locks are let go.
     office.start_live();
-    let app = http::router(office.clone());
-    let live = office.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = server::wrap(http::router(office.clone()), trusted);
+    let handle = axum_server::Handle::new();
+    let serving = handle.clone();
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.await;
-            // Event streams never end by themselves: end them, or shutdown would wait forever.
-            live.stop_live();
-        })
-        .await
-        {
+        if let Err(e) = server::serve(listener, app, tls, serving).await {
             tracing::error!("hub server stopped: {e}");
         }
     });
-    tracing::info!("hub listening on http://{addr}");
+    let backups = backup_policy.map(|p| backup::Scheduler::start(office.clone(), p));
+    tracing::info!(url = %base_url, listen = %addr, scheme, "hub listening");
     Ok(RunningHub {
         addr,
+        base_url,
         office,
-        shutdown: tx,
+        handle,
         task,
+        publisher,
+        backups,
+        grace,
     })
 }
 

@@ -1,0 +1,505 @@
+//! `warta serve`'s settings: a TOML file, `WARTA_*` environment variables and flags, in that
+//! order of strength (flag > environment > file > default).
+//!
+//! Every setting has one name — `listen`, `tls.cert`, `backup.keep_days` — from which its
+//! environment variable (`WARTA_LISTEN`, `WARTA_TLS_CERT`, `WARTA_BACKUP_KEEP_DAYS`) and flag
+//! (`--listen`, `--tls-cert`, `--backup-keep-days`) are derived. A bad value is refused with
+//! one sentence naming the setting, the value and where it came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use warta_hub::{BackupPolicy, HubConfig, TlsFiles};
+
+/// The flags of `warta serve`; each overrides the config file and the environment.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML config file (also WARTA_CONFIG); see deploy/warta.toml.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Directory holding the database, attachments and the site.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Base URL clients and published pages reach the hub at, e.g. https://warta.example.go.id.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Seed a demo office into an empty database.
+    #[arg(long)]
+    pub demo: bool,
+    /// Largest attachment accepted, in bytes [default: 2 GiB].
+    #[arg(long)]
+    pub max_attachment_bytes: Option<String>,
+    /// text or json [default: text].
+    #[arg(long)]
+    pub log_format: Option<String>,
+    /// A tracing filter such as info or warn,warta_hub=debug [default: info].
+    #[arg(long)]
+    pub log_level: Option<String>,
+    /// How long requests in flight may take once shutdown begins, e.g. 10s [default: 10s].
+    #[arg(long)]
+    pub shutdown_grace: Option<String>,
+    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.
+    #[arg(long, value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+    /// Folder for scheduled backups; backups are off without it.
+    #[arg(long)]
+    pub backup_dir: Option<PathBuf>,
+    /// Time between backups, e.g. 6h [default: 6h].
+    #[arg(long)]
+    pub backup_every: Option<String>,
+    /// Keep this many most recent backups [default: 28 when no rule is given].
+    #[arg(long)]
+    pub backup_keep: Option<String>,
+    /// Keep backups younger than this many days.
+    #[arg(long)]
+    pub backup_keep_days: Option<String>,
+}
+
+/// How log lines are written (standard error; the journal under systemd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything `warta serve` runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub hub: HubConfig,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub config_file: Option<PathBuf>,
+}
+
+/// The config file's shape; unknown keys are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    demo: Option<bool>,
+    max_attachment_bytes: Option<u64>,
+    log_format: Option<String>,
+    log_level: Option<String>,
+    shutdown_grace: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    tls: Option<FileTls>,
+    backup: Option<FileBackup>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTls {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBackup {
+    dir: Option<PathBuf>,
+    every: Option<String>,
+    keep: Option<u64>,
+    keep_days: Option<u64>,
+}
+
+/// Where a value came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => write!(f, "the default"),
+            Source::File(p) => write!(f, "the config file {}", p.display()),
+            Source::Env(v) => write!(f, "the environment variable {v}"),
+            Source::Flag(n) => write!(f, "the flag {n}"),
+        }
+    }
+}
+
+/// One setting's value before parsing.
+#[derive(Debug, Clone)]
+struct Raw {
+    key: &'static str,
+    value: String,
+    from: Source,
+}
+
+impl Raw {
+    /// `the setting `listen` = "x" (from the flag --listen) <problem>`.
+    fn refuse(&self, problem: impl fmt::Display) -> anyhow::Error {
+        anyhow::anyhow!(
+            "the setting `{}` = \"{}\" (from {}) {problem}",
+            self.key,
+            self.value,
+            self.from
+        )
+    }
+}
+
+fn env_name(key: &str) -> String {
+    format!("WARTA_{}", key.replace('.', "_").to_uppercase())
+}
+
+fn flag_name(key: &str) -> String {
+    format!("--{}", key.replace(['.', '_'], "-"))
+}
+
+struct Layers<'a> {
+    flags: BTreeMap<&'static str, String>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    file: BTreeMap<&'static str, String>,
+    file_path: Option<PathBuf>,
+}
+
+impl Layers<'_> {
+    fn get(&self, key: &'static str) -> Option<Raw> {
+        if let Some(v) = self.flags.get(key) {
+            return Some(Raw {
+                key,
+                value: v.clone(),
+                from: Source::Flag(flag_name(key)),
+            });
+        }
+        let var = env_name(key);
+        if let Some(v) = (self.env)(&var).filter(|v| !v.trim().is_empty()) {
+            return Some(Raw {
+                key,
+                value: v,
+                from: Source::Env(var),
+            });
+        }
+        self.file.get(key).map(|v| Raw {
+            key,
+            value: v.clone(),
+            from: Source::File(self.file_path.clone().unwrap_or_default()),
+        })
+    }
+
+    fn or_default(&self, key: &'static str, default: &str) -> Raw {
+        self.get(key).unwrap_or(Raw {
+            key,
+            value: default.to_string(),
+            from: Source::Default,
+        })
+    }
+}
+
+/// Reads and checks the config file, with `line N` in what it says about a mistake.
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("the config file {} cannot be read", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().trim_end_matches('\n').replace('\n', " ");
+        match line {
+            Some(l) => anyhow::anyhow!(
+                "the config file {} is not valid at line {l}: {message}",
+                path.display()
+            ),
+            None => anyhow::anyhow!("the config file {} is not valid: {message}", path.display()),
+        }
+    })
+}
+
+fn flatten(file: FileConfig) -> BTreeMap<&'static str, String> {
+    let mut m = BTreeMap::new();
+    let path = |p: PathBuf| p.to_string_lossy().into_owned();
+    let mut put = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k, v);
+        }
+    };
+    put("data", file.data.map(path));
+    put("listen", file.listen);
+    put("public_url", file.public_url);
+    put("demo", file.demo.map(|b| b.to_string()));
+    put(
+        "max_attachment_bytes",
+        file.max_attachment_bytes.map(|n| n.to_string()),
+    );
+    put("log_format", file.log_format);
+    put("log_level", file.log_level);
+    put("shutdown_grace", file.shutdown_grace);
+    put("trusted_proxies", file.trusted_proxies.map(|v| v.join(",")));
+    let tls = file.tls.unwrap_or_default();
+    put("tls.cert", tls.cert.map(path));
+    put("tls.key", tls.key.map(path));
+    let backup = file.backup.unwrap_or_default();
+    put("backup.dir", backup.dir.map(path));
+    put("backup.every", backup.every);
+    put("backup.keep", backup.keep.map(|n| n.to_string()));
+    put("backup.keep_days", backup.keep_days.map(|n| n.to_string()));
+    m
+}
+
+fn flags(args: &ServeArgs) -> BTreeMap<&'static str, String> {
+    let mut m = BTreeMap::new();
+    let path = |p: &PathBuf| p.to_string_lossy().into_owned();
+    let mut put = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k, v);
+        }
+    };
+    put("data", args.data.as_ref().map(path));
+    put("listen", args.listen.clone());
+    put("public_url", args.public_url.clone());
+    put("demo", args.demo.then(|| "true".to_string()));
+    put("max_attachment_bytes", args.max_attachment_bytes.clone());
+    put("log_format", args.log_format.clone());
+    put("log_level", args.log_level.clone());
+    put("shutdown_grace", args.shutdown_grace.clone());
+    put(
+        "trusted_proxies",
+        (!args.trusted_proxies.is_empty()).then(|| args.trusted_proxies.join(",")),
+    );
+    put("tls.cert", args.tls_cert.as_ref().map(path));
+    put("tls.key", args.tls_key.as_ref().map(path));
+    put("backup.dir", args.backup_dir.as_ref().map(path));
+    put("backup.every", args.backup_every.clone());
+    put("backup.keep", args.backup_keep.clone());
+    put("backup.keep_days", args.backup_keep_days.clone());
+    m
+}
+
+fn parse_bool(raw: &Raw) -> anyhow::Result<bool> {
+    match raw.value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(raw.refuse("is not true or false")),
+    }
+}
+
+fn parse_duration(raw: &Raw) -> anyhow::Result<Duration> {
+    let d = humantime::parse_duration(raw.value.trim())
+        .map_err(|_| raw.refuse("is not a duration like 10s, 30min or 6h"))?;
+    if d.is_zero() {
+        return Err(raw.refuse("must be longer than zero"));
+    }
+    Ok(d)
+}
+
+fn parse_count(raw: &Raw) -> anyhow::Result<u64> {
+    match raw.value.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(raw.refuse("is not a whole number above zero")),
+    }
+}
+
+fn parse_public_url(raw: &Raw) -> anyhow::Result<String> {
+    let v = raw.value.trim();
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !r.contains(['?', '#', ' ', '\t'])
+                && !v.contains(char::is_control) =>
+        {
+            Ok(v.trim_end_matches('/').to_string())
+        }
+        _ => Err(raw.refuse(
+            "is not a base URL like https://warta.example.go.id (http or https, no query)",
+        )),
+    }
+}
+
+/// Works the settings out from `args`, the environment (`env`) and the config file.
+pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+    let file_path = args.config.clone().or_else(|| {
+        env("WARTA_CONFIG")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+    });
+    let file = match &file_path {
+        Some(p) => read_file(p)?,
+        None => FileConfig::default(),
+    };
+    let layers = Layers {
+        flags: flags(args),
+        env,
+        file: flatten(file),
+        file_path: file_path.clone(),
+    };
+
+    let data = layers.get("data").ok_or_else(|| {
+        anyhow::anyhow!(
+            "the setting `data` (the folder holding the office's data) is missing: \
+             set it in the config file, as WARTA_DATA or with --data"
+        )
+    })?;
+    let data_dir = std::path::absolute(data.value.trim())
+        .map_err(|e| data.refuse(format_args!("cannot be used: {e}")))?;
+
+    let listen_raw = layers.or_default("listen", "127.0.0.1:8080");
+    let listen: SocketAddr = listen_raw
+        .value
+        .trim()
+        .parse()
+        .map_err(|_| listen_raw.refuse("is not an address like 0.0.0.0:8443 or [::]:8443"))?;
+
+    let public_url = layers
+        .get("public_url")
+        .map(|r| parse_public_url(&r))
+        .transpose()?;
+    let demo = layers
+        .get("demo")
+        .map(|r| parse_bool(&r))
+        .transpose()?
+        .unwrap_or(false);
+    let max_raw = layers.or_default("max_attachment_bytes", "2147483648");
+    let max_attachment_bytes = parse_count(&max_raw)?;
+
+    let format_raw = layers.or_default("log_format", "text");
+    let log_format = match format_raw.value.trim() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        _ => return Err(format_raw.refuse("is neither text nor json")),
+    };
+    let default_level = env("RUST_LOG").unwrap_or_else(|| "info".into());
+    let level_raw = layers.or_default("log_level", &default_level);
+    tracing_subscriber::EnvFilter::try_new(level_raw.value.trim()).map_err(|_| {
+        level_raw.refuse("is not a log level like info, warn or info,warta_hub=debug")
+    })?;
+    let log_level = level_raw.value.trim().to_string();
+
+    let grace_raw = layers.or_default("shutdown_grace", "10s");
+    let shutdown_grace = parse_duration(&grace_raw)?;
+
+    let trusted_proxies = match layers.get("trusted_proxies") {
+        Some(raw) => raw
+            .value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| warta_hub::server::parse_proxy(s).map_err(|e| raw.refuse(e)))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+
+    let tls = match (layers.get("tls.cert"), layers.get("tls.key")) {
+        (None, None) => None,
+        (Some(c), None) => bail!(
+            "the setting `tls.cert` is set (from {}) but `tls.key` is not: HTTPS needs both",
+            c.from
+        ),
+        (None, Some(k)) => bail!(
+            "the setting `tls.key` is set (from {}) but `tls.cert` is not: HTTPS needs both",
+            k.from
+        ),
+        (Some(cert), Some(key)) => {
+            let files = TlsFiles {
+                cert: PathBuf::from(cert.value.trim()),
+                key: PathBuf::from(key.value.trim()),
+            };
+            if let Err(e) = warta_hub::server::load_tls(&files) {
+                bail!(
+                    "{e} (`tls.cert` from {}, `tls.key` from {})",
+                    cert.from,
+                    key.from
+                );
+            }
+            Some(files)
+        }
+    };
+
+    let backup = match layers.get("backup.dir") {
+        None => {
+            for key in ["backup.every", "backup.keep", "backup.keep_days"] {
+                if let Some(r) = layers.get(key) {
+                    return Err(
+                        r.refuse("has no effect without `backup.dir`; set where backups go")
+                    );
+                }
+            }
+            None
+        }
+        Some(dir_raw) => {
+            let dir = std::path::absolute(dir_raw.value.trim())
+                .map_err(|e| dir_raw.refuse(format_args!("cannot be used: {e}")))?;
+            if dir.starts_with(&data_dir) {
+                return Err(dir_raw.refuse(format_args!(
+                    "lies inside the data folder {}; put backups elsewhere, best on another disk",
+                    data_dir.display()
+                )));
+            }
+            let every = parse_duration(&layers.or_default("backup.every", "6h"))?;
+            let keep = layers
+                .get("backup.keep")
+                .map(|r| parse_count(&r))
+                .transpose()?;
+            let keep_days = layers
+                .get("backup.keep_days")
+                .map(|r| {
+                    parse_count(&r).and_then(|n| {
+                        u32::try_from(n).map_err(|_| r.refuse("is more days than can be kept"))
+                    })
+                })
+                .transpose()?;
+            let keep = match (keep, keep_days) {
+                (None, None) => Some(28),
+                (k, _) => k.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+            };
+            Some(BackupPolicy {
+                dir,
+                every,
+                keep,
+                keep_days,
+            })
+        }
+    };
+
+    Ok(Settings {
+        hub: HubConfig {
+            data_dir,
+            listen,
+            max_attachment_bytes,
+            demo,
+            public_url,
+            tls,
+            trusted_proxies,
+            shutdown_grace,
+            backup,
+        },
+        log_format,
+        log_level,
+        config_file: file_path,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_derive_from_the_setting() {
+        assert_eq!(env_name("backup.keep_days"), "WARTA_BACKUP_KEEP_DAYS");
+        assert_eq!(flag_name("backup.keep_days"), "--backup-keep-days");
+        assert_eq!(flag_name("tls.cert"), "--tls-cert");
+    }
+}
