@@ -19,6 +19,9 @@ use warta_hub::{BackupPolicy, HubConfig, TlsFiles};
 /// The flags of `warta serve`; each overrides the config file and the environment.
 #[derive(clap::Args, Debug, Default)]
 pub struct ServeArgs {
+    /// Check the settings (and the certificate files), print them and exit.
+    #[arg(long)]
+    pub check: bool,
     /// TOML config file (also WARTA_CONFIG); see deploy/warta.toml.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -492,9 +495,149 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
     })
 }
 
+impl Settings {
+    /// The settings in effect, one per line, for `warta serve --check`.
+    pub fn describe(&self) -> String {
+        let h = &self.hub;
+        let mut out = String::new();
+        let mut line = |k: &str, v: String| out.push_str(&format!("{k} = {v}\n"));
+        if let Some(f) = &self.config_file {
+            line("config", f.display().to_string());
+        }
+        line("data", h.data_dir.display().to_string());
+        line("listen", h.listen.to_string());
+        line(
+            "public_url",
+            h.public_url
+                .clone()
+                .unwrap_or_else(|| "(the listen address)".into()),
+        );
+        line("demo", h.demo.to_string());
+        line("max_attachment_bytes", h.max_attachment_bytes.to_string());
+        line(
+            "log_format",
+            match self.log_format {
+                LogFormat::Text => "text".into(),
+                LogFormat::Json => "json".into(),
+            },
+        );
+        line("log_level", self.log_level.clone());
+        line(
+            "shutdown_grace",
+            humantime::format_duration(h.shutdown_grace).to_string(),
+        );
+        line(
+            "trusted_proxies",
+            h.trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        match &h.tls {
+            Some(t) => {
+                line("tls.cert", t.cert.display().to_string());
+                line("tls.key", t.key.display().to_string());
+            }
+            None => line(
+                "tls",
+                "off (plain HTTP, e.g. behind a reverse proxy)".into(),
+            ),
+        }
+        match &h.backup {
+            Some(b) => {
+                line("backup.dir", b.dir.display().to_string());
+                line(
+                    "backup.every",
+                    humantime::format_duration(b.every).to_string(),
+                );
+                line(
+                    "backup.keep",
+                    b.keep.map_or("(no limit)".into(), |k| k.to_string()),
+                );
+                line(
+                    "backup.keep_days",
+                    b.keep_days.map_or("(no limit)".into(), |d| d.to_string()),
+                );
+            }
+            None => line("backup", "off".into()),
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warta.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn every_layer_can_set_nested_settings_and_the_stronger_one_wins() {
+        let (_d, path) = file(
+            "data = \"/srv/file\"\nshutdown_grace = \"20s\"\n\
+             [backup]\ndir = \"/backups/file\"\nevery = \"1h\"\nkeep = 5\nkeep_days = 9\n",
+        );
+        let args = ServeArgs {
+            config: Some(path),
+            backup_keep: Some("7".into()),
+            ..ServeArgs::default()
+        };
+        let s = resolve(
+            &args,
+            &env(&[
+                ("WARTA_BACKUP_EVERY", "30min"),
+                ("WARTA_BACKUP_KEEP", "6"),
+                ("WARTA_DATA", ""),
+            ]),
+        )
+        .unwrap();
+        let b = s.hub.backup.unwrap();
+        assert_eq!(b.dir, PathBuf::from("/backups/file"));
+        assert_eq!(b.every, Duration::from_secs(30 * 60)); // env over file
+        assert_eq!(b.keep, Some(7)); // flag over env over file
+        assert_eq!(b.keep_days, Some(9)); // file
+        assert_eq!(s.hub.shutdown_grace, Duration::from_secs(20));
+        // An empty variable counts as unset.
+        assert_eq!(s.hub.data_dir, PathBuf::from("/srv/file"));
+        // Defaults.
+        assert_eq!(s.hub.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert!(s.hub.tls.is_none());
+    }
+
+    #[test]
+    fn backups_default_to_28_kept_and_need_a_folder() {
+        let args = ServeArgs {
+            data: Some("/srv/data".into()),
+            backup_dir: Some("/srv/backups".into()),
+            ..ServeArgs::default()
+        };
+        let b = resolve(&args, &env(&[])).unwrap().hub.backup.unwrap();
+        assert_eq!((b.keep, b.keep_days), (Some(28), None));
+        assert_eq!(b.every, Duration::from_secs(6 * 3600));
+        let args = ServeArgs {
+            data: Some("/srv/data".into()),
+            ..ServeArgs::default()
+        };
+        let e = resolve(&args, &env(&[("WARTA_BACKUP_KEEP", "3")])).unwrap_err();
+        assert!(e.to_string().contains("without `backup.dir`"), "{e}");
+        let e = resolve(&ServeArgs::default(), &env(&[])).unwrap_err();
+        assert!(e.to_string().contains("`data`"), "{e}");
+    }
 
     #[test]
     fn names_derive_from_the_setting() {

@@ -12,6 +12,11 @@ use crate::config::{self, LogFormat, ServeArgs};
 /// Runs the hub until SIGTERM or SIGINT, then shuts it down gracefully and exits 0.
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = config::resolve(&args, &|name| std::env::var(name).ok())?;
+    if args.check {
+        print!("{}", settings.describe());
+        println!("settings ok");
+        return Ok(ExitCode::SUCCESS);
+    }
     init_logging(settings.log_format, &settings.log_level);
     if let Some(file) = &settings.config_file {
         tracing::info!(config = %file.display(), "settings read");

@@ -277,6 +277,7 @@ fn copy_blobs(
     cancel: &AtomicBool,
 ) -> anyhow::Result<BlobCopy> {
     let mut n = BlobCopy::default();
+    std::fs::create_dir_all(dest)?;
     for (sha, src) in stored_blobs(store)? {
         if cancel.load(Ordering::SeqCst) {
             bail!("the hub stopped during the backup");
@@ -516,7 +517,7 @@ pub fn list_backups(dir: &Path) -> anyhow::Result<Vec<BackupEntry>> {
             });
         }
     }
-    out.sort_by(|a, b| (a.made_at, a.seq).cmp(&(b.made_at, b.seq)));
+    out.sort_by_key(|b| (b.made_at, b.seq));
     Ok(out)
 }
 
@@ -622,7 +623,13 @@ pub fn restore(from: &Path, data: &Path) -> anyhow::Result<BackupCheck> {
     let never = AtomicBool::new(false);
     let blobs = staging.path().join("blobs");
     std::fs::create_dir_all(blobs.join("tmp"))?;
-    for (sha, src) in stored_blobs(&from.join("blobs"))? {
+    let from_blobs = from.join("blobs");
+    let listed = if from_blobs.is_dir() {
+        stored_blobs(&from_blobs)?
+    } else {
+        Vec::new()
+    };
+    for (sha, src) in listed {
         let target = blobs.join(&sha[..2]).join(&sha[2..]);
         std::fs::create_dir_all(target.parent().expect("blob path has a parent"))?;
         if std::fs::hard_link(&src, &target).is_err() {
