@@ -609,19 +609,48 @@ pub fn restore(from: &Path, data: &Path) -> anyhow::Result<BackupCheck> {
             data.display()
         );
     }
-    let parent = data
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
+    // Into an existing empty folder (one the service user owns, with its permissions), the
+    // files are staged inside it and moved into place; otherwise a sibling folder is staged
+    // and renamed. Either way a restore that fails half-way leaves no office-shaped folder.
+    let in_place = data.is_dir();
+    let stage_in = if in_place {
+        data.to_path_buf()
+    } else {
+        let parent = data
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        parent
+    };
     let staging = tempfile::Builder::new()
         .prefix(".warta-restore-")
-        .tempdir_in(parent)
-        .with_context(|| format!("cannot write in {}", parent.display()))?;
-    std::fs::copy(from.join("warta.db"), staging.path().join("warta.db"))?;
-    let never = AtomicBool::new(false);
-    let blobs = staging.path().join("blobs");
+        .tempdir_in(&stage_in)
+        .with_context(|| format!("cannot write in {}", stage_in.display()))?;
+    stage_restore(from, staging.path())?;
+    if in_place {
+        for part in ["warta.db", "blobs", "site"] {
+            std::fs::rename(staging.path().join(part), data.join(part)).with_context(|| {
+                format!("cannot move the restored {part} into {}", data.display())
+            })?;
+        }
+    } else {
+        let staged = staging.keep();
+        std::fs::rename(&staged, data).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            anyhow!("cannot move the restored data to {}: {e}", data.display())
+        })?;
+    }
+    sync_dir(data);
+    Ok(check)
+}
+
+fn stage_restore(from: &Path, staging: &Path) -> anyhow::Result<()> {
+    std::fs::copy(from.join("warta.db"), staging.join("warta.db"))?;
+    std::fs::File::open(staging.join("warta.db"))?.sync_all()?;
+    let blobs = staging.join("blobs");
     std::fs::create_dir_all(blobs.join("tmp"))?;
     let from_blobs = from.join("blobs");
     let listed = if from_blobs.is_dir() {
@@ -636,14 +665,12 @@ pub fn restore(from: &Path, data: &Path) -> anyhow::Result<BackupCheck> {
             copy_checked(&src, &target, &sha)?;
         }
     }
-    copy_tree(&from.join("site"), &staging.path().join("site"), &never)?;
-    let staged = staging.keep();
-    // rename(2) replaces an empty directory (a StateDirectory systemd made) as well.
-    std::fs::rename(&staged, data).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staged);
-        anyhow!("cannot move the restored data to {}: {e}", data.display())
-    })?;
-    Ok(check)
+    copy_tree(
+        &from.join("site"),
+        &staging.join("site"),
+        &AtomicBool::new(false),
+    )?;
+    Ok(())
 }
 
 /// The backup schedule of a running hub.

@@ -424,5 +424,17 @@ fn a_backup_restores_into_an_empty_folder_only() {
     // An empty one (as systemd's StateDirectory makes it) is fine.
     let empty = tempfile::tempdir().unwrap();
     backup::restore(&made.path, empty.path()).unwrap();
-    assert!(empty.path().join("warta.db").is_file());
+    let mut names: Vec<String> = std::fs::read_dir(empty.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["blobs", "site", "warta.db"]);
+    assert!(
+        Office::open(HubConfig::solo(empty.path()), clock)
+            .unwrap()
+            .verify_audit(None)
+            .unwrap()
+            .intact
+    );
 }
