@@ -163,6 +163,7 @@ fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
         &dir.path().join("warta.toml"),
         "public_url = \"https://file.example\"\nlog_format = \"json\"\n",
     );
+    // SIGINT (Ctrl-C) stops the hub as cleanly as SIGTERM.
     let run = |env: Option<&str>, flag: Option<&str>| {
         let mut c = serve(&data);
         c.arg("--config").arg(&file);
@@ -174,8 +175,9 @@ fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
         }
         let mut s = Served::start(c);
         let url = s.url();
-        s.signal("TERM");
-        assert!(s.wait_exit().success());
+        s.signal("INT");
+        assert_eq!(s.wait_exit().code(), Some(0));
+        assert!(s.lines().iter().any(|l| l.contains("SIGINT")));
         url
     };
     assert_eq!(run(None, None), "https://file.example");
@@ -476,9 +478,12 @@ async fn sigterm_lets_an_upload_in_flight_finish_refuses_new_connections_and_exi
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut c = serve(&data);
-    c.args(["--demo", "--log-format", "json", "--shutdown-grace", "5min"]);
+    c.args(["--demo", "--log-format", "json", "--shutdown-grace", "5min"])
+        .args(["--backup-every", "1h"])
+        .env("WARTA_BACKUP_DIR", dir.path().join("backups"));
     let mut s = Served::start(c);
     let url = s.url();
+    s.wait_for("backups scheduled");
 
     let http = reqwest::Client::new();
     let token = http
