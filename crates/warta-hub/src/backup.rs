@@ -673,6 +673,31 @@ fn stage_restore(from: &Path, staging: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long after a failed backup the next attempt is made (or `every`, when shorter).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(15 * 60);
+
+/// Time until the first backup of a hub that just started.
+fn first_wait(policy: &BackupPolicy, now: DateTime<Utc>) -> Duration {
+    let newest = list_backups(&policy.dir).ok().and_then(|mut b| b.pop());
+    match newest {
+        None => Duration::ZERO,
+        Some(b) => {
+            let due = b.made_at + chrono::Duration::from_std(policy.every).unwrap_or_default();
+            (due - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(policy.every)
+        }
+    }
+}
+
+fn policy_every<T, E>(done: &Result<anyhow::Result<T>, E>, every: Duration) -> Duration {
+    match done {
+        Ok(Ok(_)) => every,
+        _ => every.min(RETRY_AFTER_FAILURE),
+    }
+}
+
 /// The backup schedule of a running hub.
 pub(crate) struct Scheduler {
     cancel: Arc<AtomicBool>,
@@ -685,20 +710,26 @@ impl Scheduler {
         let cancel = Arc::new(AtomicBool::new(false));
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let flag = cancel.clone();
+        let policy_copy_every = policy.every;
         let task = tokio::spawn(async move {
             tracing::info!(
                 dir = %policy.dir.display(),
                 every = ?policy.every,
                 "backups scheduled"
             );
+            // A restart does not reset the schedule: the next backup is due `every` after the
+            // newest one in the folder (at once when there is none, so a folder the hub cannot
+            // write is reported at start, not hours later).
+            let mut wait = first_wait(&policy, office.now());
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(policy.every) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = stopped.changed() => return,
                 }
                 let (office, policy, flag) = (office.clone(), policy.clone(), flag.clone());
                 let done =
                     tokio::task::spawn_blocking(move || run_policy(&office, &policy, &flag)).await;
+                wait = policy_every(&done, policy_copy_every);
                 match done {
                     Ok(Ok(made)) => tracing::info!(
                         path = %made.path.display(),
@@ -706,7 +737,10 @@ impl Scheduler {
                         copied = made.manifest.blobs_copied,
                         "backup made"
                     ),
-                    Ok(Err(e)) => tracing::error!("backup failed: {e:#}"),
+                    Ok(Err(e)) => tracing::error!(
+                        retry_in = ?wait,
+                        "backup failed: {e:#}"
+                    ),
                     Err(e) => tracing::error!("backup failed: {e}"),
                 }
             }

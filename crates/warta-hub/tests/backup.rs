@@ -441,3 +441,39 @@ fn a_backup_restores_into_an_empty_folder_only() {
             .intact
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_hub_makes_a_missed_backup_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let clock = clock();
+    {
+        let office = Office::open(HubConfig::solo(data.path()), clock.clone()).unwrap();
+        backup::make_backup(&office, out.path()).unwrap();
+    }
+    // The hub was down past the time the next backup was due.
+    clock.advance(chrono::Duration::hours(2));
+    let mut config = HubConfig::solo(data.path());
+    config.backup = Some(BackupPolicy {
+        dir: out.path().to_path_buf(),
+        every: Duration::from_secs(3600),
+        keep: None,
+        keep_days: None,
+    });
+    let hub = warta_hub::start(config, clock.clone()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while backup::list_backups(out.path()).unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no catch-up backup (the next one would be an hour away)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    hub.shutdown().await;
+    let names: Vec<String> = backup::list_backups(out.path())
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(names, ["20261124T060000Z", "20261124T080000Z"]);
+}
