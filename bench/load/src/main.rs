@@ -83,6 +83,7 @@ fn main() -> anyhow::Result<()> {
             };
             anchor::serve(value("--listen")?, Path::new(value("--db")?))
         }
+        Some("office") => office_only(),
         Some("run") | None => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run(settings()?))
@@ -600,4 +601,42 @@ async fn sequential(
         s.push(t0.elapsed());
     }
     Ok(s)
+}
+
+/// `warta-loadbench office`: the hub's own cost per request, in-process on one thread with no
+/// HTTP, so that what a change to `Office` saves can be seen on a busy machine.
+fn office_only() -> anyhow::Result<()> {
+    let dir = data_dir("office-")?;
+    let mut config = warta_hub::HubConfig::solo(dir.path());
+    config.demo = true;
+    let office = warta_hub::Office::open(config, Arc::new(warta_hub::SystemClock))?;
+    // Experiments: LOAD_SQL="DROP TRIGGER x; DROP INDEX y" runs before measuring.
+    if let Ok(sql) = std::env::var("LOAD_SQL") {
+        rusqlite::Connection::open(dir.path().join("warta.db"))?.execute_batch(&sql)?;
+    }
+    let login = |u: &str| {
+        office.login_from(
+            warta_api::LoginRequest {
+                username: u.into(),
+                password: warta_hub::DEMO_PASSWORD.into(),
+            },
+            None,
+        )
+    };
+    let token = login("reporter")?.token;
+    let content: warta_api::ItemContent = serde_json::from_value(item_content(1))?;
+    let n = 3_000;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        office.authenticate(&token)?;
+    }
+    let auth = t0.elapsed() / n;
+    let caller = office.authenticate(&token)?;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        office.create_item(&caller, content.clone())?;
+    }
+    let create = t0.elapsed() / n;
+    println!("per request, one thread: authenticate {auth:?}, create item {create:?}");
+    Ok(())
 }
