@@ -28,5 +28,7 @@ CREATE INDEX items_updated ON items(updated_at);
 CREATE INDEX items_author ON items(author_id, updated_at);
 CREATE INDEX items_published ON items(published_at) WHERE published_url IS NOT NULL;
 
--- Sign-in throttling counts failures per account and per address in a window.
-CREATE INDEX audit_kind ON audit(kind, actor, seq);
+-- Sign-in throttling counts failures per account and per address in a window. Partial
+-- indexes: the other audit entries (almost all of them) never touch these.
+CREATE INDEX audit_sign_ins ON audit(actor, seq) WHERE kind = 'auth.login';
+CREATE INDEX audit_sign_in_failures ON audit(at) WHERE kind = 'auth.login_failed';

@@ -1,6 +1,7 @@
 //! Attachments: upload (original, or renditions the client already made), renditions and
 //! previews, who may see originals, signed URLs, and what publishing copies.
 
+use crate::db::Cached as _;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -111,7 +112,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
 }
 
 fn load(conn: &Connection, id: i64) -> HubResult<Row> {
-    conn.query_row(
+    conn.row(
         &format!(
             "SELECT {COLS} FROM attachments a JOIN users u ON u.id = a.uploaded_by WHERE a.id = ?1"
         ),
@@ -190,7 +191,7 @@ impl Office {
     ) -> HubResult<api::Attachment> {
         let similar_to = match (r.similar_to, r.similar_distance) {
             (Some(other), Some(distance)) => conn
-                .query_row(
+                .row(
                     "SELECT a.id, a.item_id, i.title, a.filename FROM attachments a
                      JOIN items i ON i.id = a.item_id WHERE a.id = ?1",
                     [other],
@@ -351,7 +352,7 @@ impl Office {
             if r.item_id != item_id {
                 return Err(HubError::NotFound("attachment"));
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE attachments SET alt_text = ?2, caption = ?3 WHERE id = ?1",
                 params![attachment_id, alt, caption],
             )?;
@@ -483,7 +484,7 @@ impl Office {
         };
         let (web_sha, web_mime) = split(&d.web);
         let (thumb_sha, thumb_mime) = split(&d.thumb);
-        tx.execute(
+        tx.exec(
             "INSERT INTO attachments (item_id, filename, mime, kind, size, sha256, uploaded_by, uploaded_at,
                  web_sha256, web_mime, thumb_sha256, thumb_mime, width, height, pages, duration_ms, codecs,
                  phash, original_kept, note, similar_to, similar_distance)
@@ -514,7 +515,7 @@ impl Office {
             ],
         )?;
         let aid = tx.last_insert_rowid();
-        tx.execute(
+        tx.exec(
             "UPDATE items SET updated_at = ?2 WHERE id = ?1",
             params![id, now],
         )?;
@@ -674,7 +675,7 @@ impl Office {
     pub(crate) fn forget_blob_if_unused(&self, sha: &str) {
         let used: bool = self
             .db()
-            .query_row(
+            .row(
                 "SELECT count(*) > 0 FROM attachments WHERE (sha256 = ?1 AND original_kept)
                      OR web_sha256 = ?1 OR thumb_sha256 = ?1",
                 [sha],

@@ -6,6 +6,7 @@
 //! entry, which [`verify`] reports. (Truncating the newest entries can only be
 //! noticed against a copy of the head hash kept elsewhere; see ARCHITECTURE.md.)
 
+use crate::db::Cached as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
@@ -67,7 +68,7 @@ pub fn append(
     data: serde_json::Value,
 ) -> rusqlite::Result<i64> {
     let last: Option<(i64, String)> = conn
-        .query_row(
+        .row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -83,7 +84,7 @@ pub fn append(
         &prev,
         &canonical(seq, &at, actor.id, &actor.name, kind, item_id, &data),
     );
-    conn.execute(
+    conn.exec(
         "INSERT INTO audit (seq, at, actor_id, actor, kind, item_id, data, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![

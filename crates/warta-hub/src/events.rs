@@ -18,6 +18,7 @@
 //! Who may see an event is decided by the same rule as the item list ([`Office::can_view_item`]):
 //! the item's author and whether it is published are read together with the entry.
 
+use crate::db::Cached as _;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -248,8 +249,7 @@ impl Events {
             // Nobody listening: only move the mark (a stream that opens later starts there).
             let mut high = self.high.lock().unwrap_or_else(|e| e.into_inner());
             if self.tx.receiver_count() == 0 {
-                *high =
-                    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
+                *high = conn.row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
                 return Ok(());
             }
         }
@@ -372,7 +372,7 @@ async fn committed_high(office: &Arc<Office>) -> crate::HubResult<i64> {
     crate::http::blocking(move || {
         Ok(office
             .db()
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?)
+            .row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?)
     })
     .await
 }

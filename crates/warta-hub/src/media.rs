@@ -1,6 +1,7 @@
 //! What the hub makes of an attached file: renditions of photos, facts and previews of
 //! documents and videos, and the office's media settings.
 
+use crate::db::Cached as _;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -29,7 +30,7 @@ pub fn default_settings(max_attachment_bytes: u64) -> MediaSettings {
 
 pub fn load_settings(conn: &Connection, max_attachment_bytes: u64) -> HubResult<MediaSettings> {
     let stored: Option<String> = conn
-        .query_row(
+        .row(
             "SELECT value FROM settings WHERE key = ?1",
             [SETTINGS_KEY],
             |r| r.get(0),
@@ -78,7 +79,7 @@ pub fn validate_settings(s: &MediaSettings) -> HubResult<()> {
 }
 
 pub fn save_settings(conn: &Connection, s: &MediaSettings) -> HubResult<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![SETTINGS_KEY, serde_json::to_string(s).expect("settings")],

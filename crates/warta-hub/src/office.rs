@@ -2,6 +2,7 @@
 //! or directly from the CLI — goes through these methods, which check permissions,
 //! run the workflow, and record the audit trail in the same transaction as the change.
 
+use crate::db::Cached as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -170,6 +171,8 @@ pub struct Office {
     lock_idle: RwLock<Duration>,
     /// One writer at a time per resumable upload.
     pub(crate) upload_locks: crate::uploads::UploadLocks,
+    /// Checkpoints the WAL in the background; stops when the office is dropped.
+    _checkpointer: crate::db::Checkpointer,
 }
 
 /// The database connection, locked. When it is released after SQLite counted changes on it
@@ -219,8 +222,7 @@ impl Office {
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let db_path = config.data_dir.join("warta.db");
         let conn = crate::db::open(&db_path)?;
-        let high: i64 =
-            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
+        let high: i64 = conn.row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
         let blobs = warta_media::BlobStore::open(config.data_dir.join("blobs"))?;
         let site = StaticSite::open(config.data_dir.join("site"))?;
         let sops = warta_sop::builtin();
@@ -237,8 +239,9 @@ impl Office {
             secrets,
             upload_locks: Default::default(),
             config,
-            events: Arc::new(crate::events::Events::new(db_path, high)),
+            events: Arc::new(crate::events::Events::new(db_path.clone(), high)),
             lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),
+            _checkpointer: crate::db::Checkpointer::start(&db_path)?,
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
@@ -330,7 +333,7 @@ impl Office {
     pub fn setup_status(&self) -> HubResult<api::SetupStatus> {
         let n: i64 = self
             .db()
-            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+            .row("SELECT count(*) FROM users", [], |r| r.get(0))?;
         Ok(api::SetupStatus {
             needs_admin: n == 0,
             site_url: self.site_url(),
@@ -341,7 +344,7 @@ impl Office {
     pub fn setup(&self, req: api::SetupRequest) -> HubResult<api::LoginResponse> {
         {
             let conn = self.db();
-            let n: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+            let n: i64 = conn.row("SELECT count(*) FROM users", [], |r| r.get(0))?;
             if n > 0 {
                 return Err(HubError::AlreadySetUp);
             }
@@ -393,7 +396,7 @@ impl Office {
         }
         let found: Option<(i64, String, bool)> = self
             .db()
-            .query_row(
+            .row(
                 "SELECT id, password_hash, active FROM users WHERE username = ?1",
                 [&username],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -426,11 +429,11 @@ impl Office {
             return Err(HubError::BadCredentials);
         };
         let token = auth::new_token();
-        tx.execute(
+        tx.exec(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![auth::token_hash(&token), user_id, now, now + Duration::hours(SESSION_HOURS)],
         )?;
-        let user = tx.query_row(
+        let user = tx.row(
             &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
             [user_id],
             user_from_row,
@@ -460,13 +463,13 @@ impl Office {
         let conn = self.db();
         // Failures since the account's last successful sign-in (by log order: the clock may
         // give both the same time), within the window.
-        let last_ok: i64 = conn.query_row(
+        let last_ok: i64 = conn.row(
             "SELECT COALESCE(MAX(seq), 0) FROM audit WHERE kind = 'auth.login' AND actor = ?1",
             [username],
             |r| r.get(0),
         )?;
         // Oldest failure counted: when it leaves the window, one more attempt is allowed.
-        let (count, oldest): (i64, Option<String>) = conn.query_row(
+        let (count, oldest): (i64, Option<String>) = conn.row(
             "SELECT COUNT(*), MIN(at) FROM audit WHERE kind = 'auth.login_failed'
              AND actor = ?1 AND seq > ?2 AND at > ?3",
             params![username, last_ok, fmt(window_start)],
@@ -477,7 +480,7 @@ impl Office {
             wait = oldest;
         }
         if let Some(addr) = address {
-            let (count, oldest): (i64, Option<String>) = conn.query_row(
+            let (count, oldest): (i64, Option<String>) = conn.row(
                 "SELECT COUNT(*), MIN(at) FROM audit WHERE kind = 'auth.login_failed'
                  AND at > ?1 AND json_extract(data, '$.address') = ?2",
                 params![fmt(window_start), addr],
@@ -498,7 +501,7 @@ impl Office {
     }
 
     pub fn logout(&self, token: &str) -> HubResult<()> {
-        self.db().execute(
+        self.db().exec(
             "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
             [auth::token_hash(token)],
         )?;
@@ -512,7 +515,7 @@ impl Office {
         let now = self.now();
         let row: Option<(api::User, DateTime<Utc>, bool)> = self
             .db()
-            .query_row(
+            .row(
                 "SELECT u.id, u.username, u.display_name, u.roles, u.unit, u.active, s.expires_at, s.revoked
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
                 [auth::token_hash(token)],
@@ -585,7 +588,7 @@ impl Office {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction()?;
-        let exists: bool = tx.query_row(
+        let exists: bool = tx.row(
             "SELECT count(*) > 0 FROM users WHERE username = ?1",
             [&username],
             |r| r.get(0),
@@ -593,7 +596,7 @@ impl Office {
         if exists {
             return Err(HubError::validation("username", "that user name is taken"));
         }
-        tx.execute(
+        tx.exec(
             "INSERT INTO users (username, display_name, password_hash, roles, unit, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -615,7 +618,7 @@ impl Office {
             None,
             json!({ "user_id": id, "username": username, "roles": roles_string(&new.roles) }),
         )?;
-        let user = tx.query_row(
+        let user = tx.row(
             &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
             [id],
             user_from_row,
@@ -681,7 +684,7 @@ impl Office {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction()?;
-        let n = tx.execute(
+        let n = tx.exec(
             "UPDATE users SET display_name = ?2, roles = ?3, unit = ?4, active = ?5 WHERE id = ?1",
             params![
                 id,
@@ -695,13 +698,13 @@ impl Office {
             return Err(HubError::NotFound("user"));
         }
         if let Some(h) = hash {
-            tx.execute(
+            tx.exec(
                 "UPDATE users SET password_hash = ?2 WHERE id = ?1",
                 params![id, h],
             )?;
         }
         if !upd.active || upd.password.is_some() {
-            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id])?;
+            tx.exec("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id])?;
         }
         audit::append(
             &tx,
@@ -712,7 +715,7 @@ impl Office {
             json!({ "user_id": id, "roles": roles_string(&upd.roles), "active": upd.active,
                     "password_reset": upd.password.is_some() }),
         )?;
-        let user = tx.query_row(
+        let user = tx.row(
             &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
             [id],
             user_from_row,
@@ -758,7 +761,7 @@ impl Office {
     // ---------------------------------------------------------------- items: reading
 
     pub(crate) fn load_item(conn: &Connection, id: i64) -> HubResult<ItemRow> {
-        conn.query_row(
+        conn.row(
             &format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"),
             [id],
             item_from_row,
@@ -798,7 +801,7 @@ impl Office {
 
     pub(crate) fn user_name(conn: &Connection, id: i64) -> HubResult<String> {
         Ok(conn
-            .query_row("SELECT display_name FROM users WHERE id = ?1", [id], |r| {
+            .row("SELECT display_name FROM users WHERE id = ?1", [id], |r| {
                 r.get(0)
             })
             .optional()?
@@ -881,7 +884,7 @@ impl Office {
             return Ok(None);
         };
         let last_activity = item.lock_active_at.into_iter().chain(item.lock_since).max();
-        tx.execute(
+        tx.exec(
             "UPDATE items SET lock_user_id = NULL, lock_since = NULL, lock_active_at = NULL
              WHERE id = ?1",
             [item.id],
@@ -942,7 +945,7 @@ impl Office {
     /// break or an action), so a refusal can say so.
     fn lock_lapsed_for(conn: &Connection, item_id: i64, caller_id: i64) -> HubResult<bool> {
         let last: Option<String> = conn
-            .query_row(
+            .row(
                 "SELECT kind FROM audit WHERE item_id = ?1
                  AND kind IN ('item.claimed', 'item.correct', 'item.lock_expired', 'item.released',
                               'item.lock_broken', 'item.action')
@@ -998,7 +1001,7 @@ impl Office {
             if let Some(refusal) = refusal {
                 return Err(self.explain_lapse(&conn, caller, &item, refusal)?);
             }
-            conn.execute(
+            conn.exec(
                 "UPDATE items SET lock_active_at = ?2 WHERE id = ?1 AND lock_user_id = ?3",
                 params![id, now, caller.id],
             )?;
@@ -1412,7 +1415,7 @@ impl Office {
         at: DateTime<Utc>,
         c: &api::ItemContent,
     ) -> HubResult<()> {
-        tx.execute(
+        tx.exec(
             "INSERT INTO revisions (item_id, version, author_id, created_at, title, summary, body, category, tags, unit)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
@@ -1449,15 +1452,15 @@ impl Office {
             let holidays = self.holidays.read().expect("holidays");
             self.calendar(def).due(now, &step.standard, &holidays)
         };
-        tx.execute(
+        tx.exec(
             "UPDATE step_visits SET left_at = ?2 WHERE item_id = ?1 AND left_at IS NULL",
             params![item_id, now],
         )?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO step_visits (item_id, step, entered_at, due_at) VALUES (?1, ?2, ?3, ?4)",
             params![item_id, to, now, due],
         )?;
-        tx.execute(
+        tx.exec(
             "UPDATE items SET step = ?2, step_entered_at = ?3, step_due_at = ?4, updated_at = ?3 WHERE id = ?1",
             params![item_id, to, now, due],
         )?;
@@ -1484,7 +1487,7 @@ impl Office {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction()?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO items (sop, title, summary, body, category, tags, unit, author_id, version, step,
                                 step_entered_at, created_at, updated_at)
              VALUES ('sop-a', ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?9, ?9)",
@@ -1543,7 +1546,7 @@ impl Office {
                 });
             }
             let version = item.version + 1;
-            tx.execute(
+            tx.exec(
                 "UPDATE items SET title = ?2, summary = ?3, body = ?4, category = ?5, tags = ?6, unit = ?7,
                         version = ?8, updated_at = ?9 WHERE id = ?1 AND version = ?10",
                 params![
@@ -1561,7 +1564,7 @@ impl Office {
             )?;
             Self::insert_revision(&tx, id, version, caller.id, now, &c)?;
             // A save is activity: the holder's lock lasts from now.
-            tx.execute(
+            tx.exec(
                 "UPDATE items SET lock_active_at = ?2 WHERE id = ?1 AND lock_user_id = ?3",
                 params![id, now, caller.id],
             )?;
@@ -1634,7 +1637,7 @@ impl Office {
                 self.check_action(&tx, def, caller, &current, action)?;
             }
             if req.scheduled_at.is_some() && matches!(action, "approve" | "publish") {
-                tx.execute(
+                tx.exec(
                     "UPDATE items SET scheduled_at = ?2 WHERE id = ?1",
                     params![id, req.scheduled_at],
                 )?;
@@ -1664,13 +1667,13 @@ impl Office {
             }
             self.enter_step(&tx, def, id, &act.to, now)?;
             // Leaving the editor's step ends the editing session.
-            tx.execute(
+            tx.exec(
                 "UPDATE items SET lock_user_id = NULL, lock_since = NULL, lock_active_at = NULL WHERE id = ?1",
                 [id],
             )?;
             let target = def.step(&act.to).expect("validated target");
             if target.is_final {
-                tx.execute(
+                tx.exec(
                     "UPDATE items SET outcome_note = ?2 WHERE id = ?1",
                     params![id, note],
                 )?;
@@ -1707,7 +1710,7 @@ impl Office {
             if let Some(u) = item.lock_user_id {
                 if u == caller.id {
                     // Claiming again keeps the lock.
-                    tx.execute(
+                    tx.exec(
                         "UPDATE items SET lock_active_at = ?2 WHERE id = ?1",
                         params![id, now],
                     )?;
@@ -1736,7 +1739,7 @@ impl Office {
                     });
                 }
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE items SET lock_user_id = ?2, lock_since = ?3, lock_active_at = ?3 WHERE id = ?1",
                 params![id, caller.id, now],
             )?;
@@ -1777,7 +1780,7 @@ impl Office {
                     holder: Self::user_name(&tx, holder)?,
                 });
             };
-            tx.execute(
+            tx.exec(
                 "UPDATE items SET lock_user_id = NULL, lock_since = NULL, lock_active_at = NULL WHERE id = ?1",
                 [id],
             )?;
@@ -1813,7 +1816,7 @@ impl Office {
         let tx = conn.transaction()?;
         let item = Self::load_item(&tx, id)?;
         Self::check_view(caller, &item)?;
-        tx.execute(
+        tx.exec(
             "INSERT INTO comments (item_id, author_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![id, caller.id, body, now],
         )?;
@@ -1864,7 +1867,7 @@ impl Office {
     }
 
     fn load_revision(conn: &Connection, id: i64, version: i64) -> HubResult<api::Revision> {
-        conn.query_row(
+        conn.row(
             "SELECT r.version, u.display_name, r.created_at, r.title, r.summary, r.body, r.category, r.tags, r.unit
              FROM revisions r JOIN users u ON u.id = r.author_id WHERE r.item_id = ?1 AND r.version = ?2",
             params![id, version],
@@ -2026,12 +2029,12 @@ impl Office {
 
     fn seed_holidays(&self) -> anyhow::Result<()> {
         let mut conn = self.db();
-        let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
-        let have: i64 = conn.query_row("SELECT count(*) FROM holidays", [], |r| r.get(0))?;
+        let users: i64 = conn.row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        let have: i64 = conn.row("SELECT count(*) FROM holidays", [], |r| r.get(0))?;
         if users == 0 && have == 0 {
             let tx = conn.transaction()?;
             for (date, name) in Holidays::builtin().iter() {
-                tx.execute(
+                tx.exec(
                     "INSERT INTO holidays (date, name) VALUES (?1, ?2)",
                     params![date.to_string(), name],
                 )?;
@@ -2103,9 +2106,9 @@ impl Office {
         {
             let mut conn = self.db();
             let tx = conn.transaction()?;
-            tx.execute("DELETE FROM holidays", [])?;
+            tx.exec("DELETE FROM holidays", [])?;
             for h in &list {
-                tx.execute(
+                tx.exec(
                     "INSERT OR REPLACE INTO holidays (date, name) VALUES (?1, ?2)",
                     params![h.date.trim(), h.name.trim()],
                 )?;
@@ -2140,7 +2143,7 @@ impl Office {
     pub fn user_caller(&self, username: &str) -> HubResult<Caller> {
         let u = self
             .db()
-            .query_row(
+            .row(
                 &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
                 [username],
                 user_from_row,

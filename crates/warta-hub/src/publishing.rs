@@ -15,6 +15,7 @@
 //! only after [`RESUME_GRACE`], as long as such a website is given to answer one request; the
 //! hub's own site and folders are written by the hub alone and go at once.
 
+use crate::db::Cached as _;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -208,7 +209,7 @@ impl Office {
     // ------------------------------------------------------------ targets
 
     fn load_target(conn: &Connection, id: i64) -> HubResult<TargetRow> {
-        conn.query_row(
+        conn.row(
             &format!("SELECT {TARGET_COLS} FROM publish_targets WHERE id = ?1"),
             [id],
             target_from_row,
@@ -352,7 +353,7 @@ impl Office {
             let now = self.now();
             let mut conn = self.db();
             let tx = conn.transaction()?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO publish_targets (name, kind, config, secret_id, enabled, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -403,7 +404,7 @@ impl Office {
             let tx = conn.transaction()?;
             let old = Self::load_target(&tx, id)?;
             if old.kind == "static" {
-                tx.execute(
+                tx.exec(
                     "UPDATE publish_targets SET name = ?2 WHERE id = ?1",
                     params![id, input.name.trim()],
                 )?;
@@ -415,7 +416,7 @@ impl Office {
                     ));
                 }
                 let config = Self::validate_target(&input)?;
-                tx.execute(
+                tx.exec(
                     "UPDATE publish_targets SET name = ?2, config = ?3, enabled = ?4 WHERE id = ?1",
                     params![
                         id,
@@ -425,7 +426,7 @@ impl Office {
                     ],
                 )?;
                 if let Some(secret_id) = &new_secret {
-                    tx.execute(
+                    tx.exec(
                         "UPDATE publish_targets SET secret_id = ?2 WHERE id = ?1",
                         params![id, secret_id],
                     )?;
@@ -452,7 +453,7 @@ impl Office {
 
     fn retry_target_now(&self, target_id: i64) -> HubResult<()> {
         let now = self.now();
-        self.db().execute(
+        self.db().exec(
             "UPDATE publications SET next_attempt_at = ?2 WHERE target_id = ?1 AND state = 'pending'",
             params![target_id, now],
         )?;
@@ -485,7 +486,7 @@ impl Office {
                 Some(at) if at > now && t.kind != "wordpress" => at,
                 _ => now,
             };
-            tx.execute(
+            tx.exec(
                 "INSERT INTO publications (item_id, target_id, version, action, idempotency_key,
                      state, next_attempt_at, requested_by, created_at)
                  VALUES (?1, ?2, ?3, 'publish', ?4, 'pending', ?5, ?6, ?7)",
@@ -506,7 +507,7 @@ impl Office {
 
     /// A publish or unpublish of the item that is still going out blocks another one.
     pub(crate) fn refuse_if_busy(conn: &Connection, item_id: i64) -> HubResult<()> {
-        let pending: i64 = conn.query_row(
+        let pending: i64 = conn.row(
             "SELECT COUNT(*) FROM publications WHERE item_id = ?1 AND state = 'pending'",
             [item_id],
             |r| r.get(0),
@@ -555,7 +556,7 @@ impl Office {
                     |r| r.get(0),
                 )?;
                 for target_id in &remotes {
-                    tx.execute(
+                    tx.exec(
                         "INSERT INTO publications (item_id, target_id, version, action, idempotency_key,
                              state, next_attempt_at, requested_by, created_at)
                          VALUES (?1, ?2, ?3, 'unpublish', ?4, 'pending', ?5, ?6, ?5)",
@@ -569,7 +570,7 @@ impl Office {
                         ],
                     )?;
                 }
-                tx.execute(
+                tx.exec(
                     "UPDATE items SET outcome_note = ?2 WHERE id = ?1",
                     params![id, reason],
                 )?;
@@ -623,7 +624,7 @@ impl Office {
             Self::refuse_if_busy(&tx, id)?;
             let def = self.sop(&item.sop)?;
             self.enter_step(&tx, def, id, "edit", now)?;
-            tx.execute(
+            tx.exec(
                 "UPDATE items SET lock_user_id = ?2, lock_since = ?3, scheduled_at = NULL WHERE id = ?1",
                 params![id, caller.id, now],
             )?;
@@ -650,7 +651,7 @@ impl Office {
             {
                 let conn = self.db();
                 Self::viewable(&conn, caller, id)?;
-                conn.execute(
+                conn.exec(
                     "UPDATE publications SET next_attempt_at = ?2 WHERE item_id = ?1 AND state = 'pending'",
                     params![id, now],
                 )?;
@@ -744,7 +745,7 @@ impl Office {
     fn next_due_in(&self) -> Option<std::time::Duration> {
         let next: Option<DateTime<Utc>> = self
             .db()
-            .query_row(
+            .row(
                 "SELECT MIN(next_attempt_at) FROM publications WHERE state = 'pending'",
                 [],
                 |r| r.get(0),
@@ -831,7 +832,7 @@ impl Office {
         let (row, target, item, previous) = {
             let conn = self.db();
             let Some(row) = conn
-                .query_row(
+                .row(
                     &format!("SELECT {PUB_COLS} FROM publications WHERE id = ?1"),
                     [id],
                     publication_from_row,
@@ -846,7 +847,7 @@ impl Office {
             let target = Self::load_target(&conn, row.target_id)?;
             let item = Self::load_item(&conn, row.item_id)?;
             let previous: Option<RemoteRef> = conn
-                .query_row(
+                .row(
                     "SELECT remote FROM item_remotes WHERE item_id = ?1 AND target_id = ?2",
                     params![row.item_id, row.target_id],
                     |r| r.get::<_, String>(0),
@@ -897,7 +898,7 @@ impl Office {
             id: Some(row.requested_by),
             name: self
                 .db()
-                .query_row(
+                .row(
                     "SELECT username FROM users WHERE id = ?1",
                     [row.requested_by],
                     |r| r.get(0),
@@ -909,13 +910,13 @@ impl Office {
         let tx = conn.transaction()?;
         match outcome {
             Outcome::Published(remote) => {
-                tx.execute(
+                tx.exec(
                     "UPDATE publications SET state = 'done', done_at = ?2, attempts = attempts + 1,
                          last_error = NULL, last_error_kind = NULL WHERE id = ?1",
                     params![row.id, now],
                 )?;
                 let published_at = item.scheduled_at.filter(|t| *t > now).unwrap_or(now);
-                tx.execute(
+                tx.exec(
                     "INSERT INTO item_remotes (item_id, target_id, remote, url, version, published_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (item_id, target_id) DO UPDATE SET remote = ?3, url = ?4,
@@ -943,12 +944,12 @@ impl Office {
                 )?;
             }
             Outcome::Unpublished => {
-                tx.execute(
+                tx.exec(
                     "UPDATE publications SET state = 'done', done_at = ?2, attempts = attempts + 1,
                          last_error = NULL, last_error_kind = NULL WHERE id = ?1",
                     params![row.id, now],
                 )?;
-                tx.execute(
+                tx.exec(
                     "DELETE FROM item_remotes WHERE item_id = ?1 AND target_id = ?2",
                     params![row.item_id, row.target_id],
                 )?;
@@ -965,7 +966,7 @@ impl Office {
                 let attempts = row.attempts + 1;
                 let next = now + backoff(attempts, e.is_transient());
                 let message = e.to_string();
-                tx.execute(
+                tx.exec(
                     "UPDATE publications SET attempts = ?2, next_attempt_at = ?3, last_error = ?4,
                          last_error_kind = ?5 WHERE id = ?1",
                     params![row.id, attempts, next, message, error_kind(&e)],
@@ -984,7 +985,7 @@ impl Office {
                 )?;
             }
             Outcome::Cancelled(why) => {
-                tx.execute(
+                tx.exec(
                     "UPDATE publications SET state = 'cancelled', done_at = ?2, last_error = ?3
                      WHERE id = ?1",
                     params![row.id, now, why],
@@ -1000,7 +1001,7 @@ impl Office {
             }
         }
         // Everything of this item's request done: the SOP step completes.
-        let left: i64 = tx.query_row(
+        let left: i64 = tx.row(
             "SELECT COUNT(*) FROM publications WHERE item_id = ?1 AND action = ?2 AND state = 'pending'",
             params![row.item_id, row.action],
             |r| r.get(0),
@@ -1028,7 +1029,7 @@ impl Office {
         requester: &Actor,
         now: DateTime<Utc>,
     ) -> HubResult<()> {
-        let done: i64 = tx.query_row(
+        let done: i64 = tx.row(
             "SELECT COUNT(*) FROM publications WHERE item_id = ?1 AND version = ?2
              AND action = 'publish' AND state = 'done'",
             params![item.id, item.version],
@@ -1040,7 +1041,7 @@ impl Office {
         }
         // The main website's address: the first external target's, else the hub's own site.
         let url: Option<String> = tx
-            .query_row(
+            .row(
                 "SELECT url FROM item_remotes WHERE item_id = ?1 AND url <> ''
                  ORDER BY CASE WHEN target_id = ?2 THEN 1 ELSE 0 END, target_id LIMIT 1",
                 params![item.id, LOCAL_SITE],
@@ -1050,7 +1051,7 @@ impl Office {
         let published_at = item.scheduled_at.filter(|t| *t > now).unwrap_or(now);
         let def = self.sop(&item.sop)?;
         self.enter_step(tx, def, item.id, "published", now)?;
-        tx.execute(
+        tx.exec(
             "UPDATE items SET published_url = ?2, published_at = ?3, outcome_note = NULL WHERE id = ?1",
             params![item.id, url, published_at],
         )?;
@@ -1069,7 +1070,7 @@ impl Office {
         let item = Self::load_item(tx, item_id)?;
         let def = self.sop(&item.sop)?;
         self.enter_step(tx, def, item_id, "not_published", now)?;
-        tx.execute(
+        tx.exec(
             "UPDATE items SET published_url = NULL WHERE id = ?1",
             [item_id],
         )?;
@@ -1094,7 +1095,7 @@ impl Office {
         };
         let remote: Option<RemoteRef> = self
             .db()
-            .query_row(
+            .row(
                 "SELECT remote FROM item_remotes WHERE item_id = ?1 AND target_id = ?2",
                 params![item.id, target.id],
                 |r| r.get::<_, String>(0),
@@ -1116,7 +1117,7 @@ impl Office {
             Ok(c) => (Some(c.matches), c.found_hash.clone(), json!(c)),
             Err(e) => (None, None, json!({ "error": e.to_string() })),
         };
-        let _ = conn.execute(
+        let _ = conn.exec(
             "UPDATE item_remotes SET live_checked_at = ?3, live_matches = ?4, live_hash = ?5
              WHERE item_id = ?1 AND target_id = ?2",
             params![item.id, target.id, now, matches, hash],
