@@ -8,9 +8,12 @@
 #![forbid(unsafe_code)]
 
 mod events;
+mod upload;
 pub use events::{EventStream, SseMessage, SseParser};
 
 use std::path::{Path, PathBuf};
+
+pub use upload::{MemoryUploadState, UploadOptions, UploadProgress, UploadReport, UploadState};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -76,6 +79,8 @@ impl HubClient {
         HubClient {
             http: reqwest::Client::builder()
                 .user_agent(concat!("warta-client/", env!("CARGO_PKG_VERSION")))
+                // A hub that cannot be reached should say so, not hang a job.
+                .connect_timeout(std::time::Duration::from_secs(20))
                 .build()
                 // Only fails when the TLS backend cannot initialise, which is a build defect.
                 .expect("the HTTP client must build"),
