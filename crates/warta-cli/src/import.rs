@@ -14,7 +14,8 @@ use warta_api::{Attachment, ImportEvent, ImportState};
 use warta_client::HubClient;
 use warta_import::{ImportEvents, ImportQueue, RunOptions};
 
-/// Test-only: milliseconds to wait after each file, so a test can kill the import midway.
+/// Test-only: milliseconds to wait after each file and after each chunk of a large file, so a
+/// test can kill the import midway.
 const PAUSE_ENV: &str = "WARTA_IMPORT_PAUSE_MS";
 /// The password, when not given on standard input.
 const PASSWORD_ENV: &str = "WARTA_PASSWORD";
@@ -107,10 +108,15 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 on_ctrl_c.store(true, Ordering::Relaxed);
             }
         });
+        let defaults = RunOptions::default();
         let options = RunOptions {
             workers: args.workers.max(1),
             pause_between_files: pause,
-            ..RunOptions::default()
+            upload: warta_client::UploadOptions {
+                pause_between_chunks: pause,
+                ..defaults.upload.clone()
+            },
+            ..defaults
         };
         let job = warta_import::run(&queue, job.id, &client, &Lines, &cancel, options)
             .await

@@ -64,6 +64,9 @@ pub struct UploadOptions {
     /// Wait after the first failure; doubled after each further one, up to `max_backoff`.
     pub first_backoff: Duration,
     pub max_backoff: Duration,
+    /// Waits this long after each confirmed chunk. Zero in real use; tests slow an upload
+    /// down with it to kill the process midway.
+    pub pause_between_chunks: Duration,
 }
 
 impl Default for UploadOptions {
@@ -73,6 +76,7 @@ impl Default for UploadOptions {
             max_failures: 8,
             first_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
+            pause_between_chunks: Duration::ZERO,
         }
     }
 }
@@ -209,6 +213,9 @@ impl HubClient {
                             confirmed: offset,
                             total,
                         });
+                        if !options.pause_between_chunks.is_zero() && offset < total {
+                            tokio::time::sleep(options.pause_between_chunks).await;
+                        }
                     }
                     Err(Failure::Offset(current)) => {
                         // The hub knows best (a chunk whose answer was lost was stored).

@@ -206,6 +206,7 @@ fn quick(chunk: usize, max_failures: u32) -> UploadOptions {
         max_failures,
         first_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(20),
+        pause_between_chunks: Duration::ZERO,
     }
 }
 

@@ -43,7 +43,6 @@ use futures_util::StreamExt;
 use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::{Notify, OwnedMutexGuard};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -506,27 +505,23 @@ pub(crate) async fn write_chunk(
         return Err(beyond_length(up.length));
     }
     let path = office.part_path(&id);
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .await
-        .map_err(|e| HubError::Internal(anyhow::anyhow!("opening upload file: {e}")))?;
-    let written = receive(&mut file, &guard, up.confirmed, room, &chunk, body).await;
-    let written = match written {
+    let written = match receive(path.clone(), &guard, up.confirmed, room, &chunk, body).await {
         Ok(n) => n,
         Err(e) => {
             // Nothing of a chunk that was not confirmed stays.
-            let cut = async {
-                file.set_len(up.confirmed).await?;
-                file.sync_all().await
-            };
-            if let Err(io) = cut.await {
+            let confirmed = up.confirmed;
+            let cut = tokio::task::spawn_blocking(move || {
+                let file = std::fs::OpenOptions::new().write(true).open(&path)?;
+                file.set_len(confirmed)?;
+                file.sync_all()
+            })
+            .await;
+            if let Ok(Err(io)) = cut {
                 tracing::error!(upload = id, "cutting back an unconfirmed chunk: {io}");
             }
             return Err(e);
         }
     };
-    drop(file);
     let confirmed = up.confirmed + written;
     let (o, c) = (office.clone(), caller.clone());
     let done = run_blocking(move || {
@@ -550,66 +545,91 @@ fn beyond_length(length: u64) -> HubError {
     }
 }
 
-/// Streams the body to the file at `start`, hashing it; fsyncs and checks the checksum.
-/// Returns the bytes written.
+/// Streams the body to the file at `start`: the async side reads frames and hands them, a few
+/// at a time (memory stays bounded however fast the client sends), to one blocking writer that
+/// hashes, writes and finally fsyncs. Checks the checksum; returns the bytes written.
 async fn receive(
-    file: &mut tokio::fs::File,
+    path: PathBuf,
     guard: &UploadGuard,
     start: u64,
     room: u64,
     chunk: &Chunk,
     body: Body,
 ) -> HubResult<u64> {
-    let io = |e: std::io::Error| HubError::Internal(anyhow::anyhow!("writing upload file: {e}"));
-    file.seek(SeekFrom::Start(start)).await.map_err(io)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<([u8; 32], u64)> {
+        use std::io::{Seek, Write};
+        let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut hasher = Sha256::new();
+        let mut written = 0u64;
+        while let Some(data) = rx.blocking_recv() {
+            hasher.update(&data);
+            file.write_all(&data)?;
+            written += data.len() as u64;
+        }
+        file.sync_data()?;
+        Ok((hasher.finalize().into(), written))
+    });
     let mut stream = body.into_data_stream();
-    let mut hasher = Sha256::new();
-    let mut written: u64 = 0;
+    let mut received: u64 = 0;
     let released = guard.release_requested();
     tokio::pin!(released);
+    let mut refused = None;
     loop {
         let next = tokio::select! {
             next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
             () = &mut released => {
-                return Err(HubError::Protocol {
+                refused = Some(HubError::Protocol {
                     status: 409,
                     header: "Upload-Offset",
                     message: "a newer request took over this upload; this chunk was discarded".into(),
                 });
+                break;
             }
         };
         let data = match next {
             Err(_) => {
-                return Err(HubError::Protocol {
+                refused = Some(HubError::Protocol {
                     status: 408,
                     header: "Content-Length",
                     message: "the chunk stopped arriving; it was discarded".into(),
                 });
+                break;
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
-                return Err(HubError::Protocol {
+                refused = Some(HubError::Protocol {
                     status: 400,
                     header: "Content-Length",
                     message: format!("the chunk was cut short ({e}); it was discarded"),
                 });
+                break;
             }
             Ok(Some(Ok(data))) => data,
         };
-        written += data.len() as u64;
-        if written > room {
-            return Err(beyond_length(start + room));
+        received += data.len() as u64;
+        if received > room {
+            refused = Some(beyond_length(start + room));
+            break;
         }
-        hasher.update(&data);
-        file.write_all(&data).await.map_err(io)?;
+        if tx.send(data).await.is_err() {
+            // The writer stopped: its error is below.
+            break;
+        }
     }
-    if let Some(expected) = chunk.checksum
-        && hasher.finalize().as_slice() != expected
-    {
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| HubError::Internal(anyhow::anyhow!("upload writer failed: {e}")))?
+        .map_err(|e| HubError::Internal(anyhow::anyhow!("writing upload file: {e}")));
+    if let Some(e) = refused {
+        return Err(e);
+    }
+    let (digest, written) = written?;
+    if chunk.checksum.is_some_and(|expected| digest != expected) {
         return Err(HubError::ChecksumMismatch);
     }
-    file.flush().await.map_err(io)?;
-    file.sync_data().await.map_err(io)?;
     Ok(written)
 }
 
@@ -684,17 +704,20 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// tus: every request but OPTIONS says which version it speaks.
+/// tus: every request says which protocol version it speaks. Missing: a malformed request
+/// (400); another version: 412, as tus says.
 fn check_version(headers: &HeaderMap) -> HubResult<()> {
     match header_str(headers, "tus-resumable") {
         Some(TUS_VERSION) => Ok(()),
-        other => Err(HubError::Protocol {
+        None | Some("") => Err(HubError::Protocol {
+            status: 400,
+            header: "Tus-Resumable",
+            message: format!("send \"Tus-Resumable: {TUS_VERSION}\" with upload requests"),
+        }),
+        Some(v) => Err(HubError::Protocol {
             status: 412,
             header: "Tus-Resumable",
-            message: match other {
-                None => format!("send \"Tus-Resumable: {TUS_VERSION}\" with upload requests"),
-                Some(v) => format!("this hub speaks tus {TUS_VERSION}, not {v:?}"),
-            },
+            message: format!("this hub speaks tus {TUS_VERSION}, not {v:?}"),
         }),
     }
 }
@@ -762,7 +785,7 @@ fn parse_checksum(raw: &str) -> HubResult<[u8; 32]> {
 /// file's `sha256` (and optionally `filename`), each value base64-encoded.
 #[utoipa::path(post, path = "/uploads", tag = "uploads", security(("bearer" = [])),
     params(
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`; any other value or none: 412"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`; none: 400, another version: 412"),
         ("Upload-Length" = u64, Header, description = "Size of the whole file in bytes"),
         ("Upload-Metadata" = String, Header, description = "`sha256 <base64 of the hex SHA-256>,filename <base64>`; sha256 is required"),
     ),
@@ -774,12 +797,12 @@ fn parse_checksum(raw: &str) -> HubResult<[u8; 32]> {
         (status = 400, description = "A header is missing or malformed (`field` names it), or too many unfinished uploads", body = api::ApiError),
         (status = 401, description = "Sign in first", body = api::ApiError),
         (status = 403, description = "Only reporters and editors upload", body = api::ApiError),
-        (status = 412, description = "`Tus-Resumable: 1.0.0` missing", body = api::ApiError),
+        (status = 412, description = "Another `Tus-Resumable` version than 1.0.0", body = api::ApiError),
         (status = 413, description = "Larger than the office's limit (`too_large`); refused before any byte", body = api::ApiError),
     ))]
 async fn create(State(o): Hub, c: Caller, headers: HeaderMap) -> Response {
     let result = async {
-        check_version(&headers)?;
+        // Malformed headers first (400), then the protocol version (412).
         if headers.contains_key("upload-defer-length") {
             return Err(HubError::Protocol {
                 status: 400,
@@ -789,6 +812,7 @@ async fn create(State(o): Hub, c: Caller, headers: HeaderMap) -> Response {
         }
         let length = number_header(&headers, "upload-length", "Upload-Length")?;
         let meta = parse_metadata(header_str(&headers, "upload-metadata").unwrap_or_default())?;
+        check_version(&headers)?;
         let new = NewUpload {
             length,
             sha256: meta.get("sha256").cloned().unwrap_or_default(),
@@ -812,7 +836,7 @@ async fn create(State(o): Hub, c: Caller, headers: HeaderMap) -> Response {
 
 /// How many bytes of the upload the hub holds (`Upload-Offset`): where to carry on.
 #[utoipa::path(head, path = "/uploads/{id}", tag = "uploads", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Upload id"), ("Tus-Resumable" = String, Header, description = "`1.0.0`; any other value or none: 412")),
+    params(("id" = String, Path, description = "Upload id"), ("Tus-Resumable" = String, Header, description = "`1.0.0`; none: 400, another version: 412")),
     responses(
         (status = 200, description = "The upload",
             headers(("Upload-Offset" = u64, description = "Bytes confirmed (the length once complete)"),
@@ -821,7 +845,8 @@ async fn create(State(o): Hub, c: Caller, headers: HeaderMap) -> Response {
                     ("Upload-Expires" = String, description = "When it expires without a new chunk"))),
         (status = 401, description = "Sign in first"),
         (status = 404, description = "No such upload of the caller's (or it expired)"),
-        (status = 412, description = "`Tus-Resumable: 1.0.0` missing"),
+        (status = 400, description = "`Tus-Resumable` missing"),
+        (status = 412, description = "Another `Tus-Resumable` version than 1.0.0"),
     ))]
 async fn status(State(o): Hub, c: Caller, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let result = async {
@@ -860,11 +885,14 @@ async fn status(State(o): Hub, c: Caller, Path(id): Path<String>, headers: Heade
 #[utoipa::path(patch, path = "/uploads/{id}", tag = "uploads", security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Upload id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`; any other value or none: 412"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`; none: 400, another version: 412"),
         ("Upload-Offset" = u64, Header, description = "Where this chunk starts: the upload's current offset"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha256 <base64 digest of this chunk>`"),
     ),
-    request_body(content = inline(crate::openapi::Binary), content_type = "application/offset+octet-stream", description = "The chunk"),
+    request_body(description = "The chunk", content(
+        (inline(crate::openapi::Binary) = "application/offset+octet-stream"),
+        (inline(crate::openapi::Binary) = "application/octet-stream"),
+    )),
     responses(
         (status = 204, description = "Stored and confirmed",
             headers(("Upload-Offset" = u64, description = "The new offset"),
@@ -875,9 +903,9 @@ async fn status(State(o): Hub, c: Caller, Path(id): Path<String>, headers: Heade
         (status = 408, description = "The chunk stopped arriving; discarded", body = api::ApiError),
         (status = 409, description = "`offset_mismatch`: not the current offset (in `Upload-Offset`); nothing written", body = api::ApiError,
             headers(("Upload-Offset" = u64, description = "The hub's offset"))),
-        (status = 412, description = "`Tus-Resumable: 1.0.0` missing", body = api::ApiError),
+        (status = 412, description = "Another `Tus-Resumable` version than 1.0.0", body = api::ApiError),
         (status = 413, description = "The chunk goes beyond `Upload-Length`", body = api::ApiError),
-        (status = 415, description = "Not `application/offset+octet-stream`", body = api::ApiError),
+        (status = 415, description = "Neither `application/offset+octet-stream` nor `application/octet-stream`", body = api::ApiError),
         (status = 423, description = "`upload_busy`: another request still holds the upload", body = api::ApiError),
         (status = 460, description = "`checksum_mismatch`: the chunk does not match `Upload-Checksum`; discarded", body = api::ApiError),
     ))]
@@ -889,9 +917,11 @@ async fn patch(
     body: Body,
 ) -> Response {
     let result = async {
-        check_version(&headers)?;
         let content_type = header_str(&headers, "content-type").unwrap_or_default();
-        if !content_type.eq_ignore_ascii_case("application/offset+octet-stream") {
+        // tus says offset+octet-stream; plain octet-stream is taken too (generic HTTP tools).
+        if !content_type.eq_ignore_ascii_case("application/offset+octet-stream")
+            && !content_type.eq_ignore_ascii_case("application/octet-stream")
+        {
             return Err(HubError::Protocol {
                 status: 415,
                 header: "Content-Type",
@@ -905,6 +935,7 @@ async fn patch(
                 .map(parse_checksum)
                 .transpose()?,
         };
+        check_version(&headers)?;
         write_chunk(o, c, id, chunk, body).await
     }
     .await;
@@ -929,12 +960,13 @@ async fn patch(
 
 /// Cancels the upload (tus termination); the bytes received are deleted.
 #[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Upload id"), ("Tus-Resumable" = String, Header, description = "`1.0.0`; any other value or none: 412")),
+    params(("id" = String, Path, description = "Upload id"), ("Tus-Resumable" = String, Header, description = "`1.0.0`; none: 400, another version: 412")),
     responses(
         (status = 204, description = "Cancelled"),
+        (status = 400, description = "`Tus-Resumable` missing", body = api::ApiError),
         (status = 401, description = "Sign in first", body = api::ApiError),
         (status = 404, description = "No such upload of the caller's (or it expired)", body = api::ApiError),
-        (status = 412, description = "`Tus-Resumable: 1.0.0` missing", body = api::ApiError),
+        (status = 412, description = "Another `Tus-Resumable` version than 1.0.0", body = api::ApiError),
         (status = 423, description = "`upload_busy`: another request still holds the upload", body = api::ApiError),
     ))]
 async fn cancel(State(o): Hub, c: Caller, Path(id): Path<String>, headers: HeaderMap) -> Response {

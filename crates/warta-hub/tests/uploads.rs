@@ -513,12 +513,25 @@ async fn a_damaged_chunk_or_a_wrong_offset_is_refused_and_nothing_is_written() {
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(r).await, "validation");
+    let r = t
+        .http
+        .patch(format!("{}{loc}", t.base()))
+        .bearer_auth(&rina)
+        .header("Tus-Resumable", "0.2.2")
+        .header("Upload-Offset", 40_000)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(vec![1u8; 10])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(r.headers()["tus-version"], TUS);
     let r = t
         .req(Method::PATCH, &loc, &rina)
         .header("Upload-Offset", 40_000)
-        .header("Content-Type", "application/octet-stream")
+        .header("Content-Type", "text/plain")
         .body(vec![1u8; 10])
         .send()
         .await

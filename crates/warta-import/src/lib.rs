@@ -4,7 +4,9 @@
 //! when it was queued. [`run`] works through the pending files with a few workers: it hashes
 //! each file (streaming), tells its type from the bytes, makes a photo's web rendition and
 //! thumbnail *here* (so only what is needed travels), uploads what the hub lacks and attaches
-//! it. Documents and videos are streamed to the hub as they are; it probes them itself.
+//! it. Documents and videos are streamed to the hub as they are; it probes them itself. Files
+//! over [`RunOptions::resumable_above`] travel as resumable uploads whose address is kept on the
+//! file's row, so a killed app or a lost network costs at most the chunk in flight.
 //!
 //! Architecture Invariant: a file is marked done in the queue right after the hub confirms its
 //! attachment, and before the next file starts; a job that is killed and run again never
@@ -49,6 +51,12 @@ pub struct RunOptions {
     /// [`connection_is_metered`] and sends only on a connection known not to be metered.
     /// Originals are never sent to an office that does not keep them.
     pub send_originals: Option<bool>,
+    /// Files larger than this (videos, documents, photo originals) are sent as resumable
+    /// uploads, in checked chunks, resuming after a kill or a dropped network from the last
+    /// chunk the hub confirmed; smaller ones go whole. Default 16 MiB.
+    pub resumable_above: u64,
+    /// Chunk size and retries of resumable uploads.
+    pub upload: warta_client::UploadOptions,
     /// Waits this long after each file. Zero in real use; tests set it to slow a job down
     /// enough to kill it midway (the CLI reads it from `WARTA_IMPORT_PAUSE_MS`).
     pub pause_between_files: Duration,
@@ -59,6 +67,8 @@ impl Default for RunOptions {
         RunOptions {
             workers: 2,
             send_originals: None,
+            resumable_above: 16 * 1024 * 1024,
+            upload: warta_client::UploadOptions::default(),
             pause_between_files: Duration::ZERO,
         }
     }

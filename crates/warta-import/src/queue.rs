@@ -12,7 +12,10 @@ use crate::ImportError;
 use crate::scan::{self, FoundFile};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_queue.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_queue.sql"),
+    include_str!("../migrations/0002_upload_url.sql"),
+];
 
 /// The state of one file of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,7 +289,9 @@ impl ImportQueue {
             FileOutcome::Failed(error) => (FileState::Failed, None, Some(error.as_str())),
         };
         tx.execute(
-            "UPDATE files SET state = ?2, attachment_id = ?3, detail = ?4 WHERE id = ?1",
+            "UPDATE files SET state = ?2, attachment_id = ?3, detail = ?4,
+                 upload_url = CASE WHEN ?2 = 'failed' THEN upload_url END
+             WHERE id = ?1",
             params![file_id, state.as_str(), attachment_id, detail],
         )?;
         if bytes_sent > 0 {
@@ -304,6 +309,31 @@ impl ImportQueue {
         self.db().execute(
             "UPDATE files SET sha256 = ?2 WHERE id = ?1",
             params![file_id, sha256],
+        )?;
+        Ok(())
+    }
+
+    /// The address of the file's resumable upload on the hub, if one was started.
+    pub(crate) fn upload_url(&self, file_id: i64) -> Result<Option<String>, ImportError> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT upload_url FROM files WHERE id = ?1",
+                [file_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    pub(crate) fn set_upload_url(
+        &self,
+        file_id: i64,
+        url: Option<&str>,
+    ) -> Result<(), ImportError> {
+        self.db().execute(
+            "UPDATE files SET upload_url = ?2 WHERE id = ?1",
+            params![file_id, url],
         )?;
         Ok(())
     }

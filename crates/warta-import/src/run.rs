@@ -12,7 +12,7 @@ use warta_api::{
     Attachment, ErrorCode, ImportEvent, ImportJob, ImportState, MediaSettings, PreparedPhoto,
     SendOriginals,
 };
-use warta_client::{ClientError, HubClient};
+use warta_client::{ClientError, HubClient, UploadOptions, UploadProgress, UploadState};
 use warta_media::{Detected, Kind, MediaError};
 
 use crate::queue::{FileOutcome, ImportFile, ImportQueue};
@@ -59,6 +59,8 @@ pub async fn run(
         cancel,
         settings: prepared.settings,
         send_originals: prepared.send_originals,
+        resumable_above: options.resumable_above,
+        upload: options.upload.clone(),
         pause: options.pause_between_files,
         todo: Mutex::new(queue.pending_files(job_id)?.into()),
         known: Mutex::new(prepared.known),
@@ -160,6 +162,8 @@ struct Context<'a> {
     cancel: &'a AtomicBool,
     settings: MediaSettings,
     send_originals: bool,
+    resumable_above: u64,
+    upload: UploadOptions,
     pause: Duration,
     todo: Mutex<VecDeque<ImportFile>>,
     /// Content already attached, or claimed by a worker: a file with the same bytes is skipped.
@@ -310,11 +314,11 @@ impl Context<'_> {
         }
         let result = match detected.kind {
             Kind::Photo => {
-                self.attach_photo(&path, &filename, &sha256, size, sent)
+                self.attach_photo(file, &path, &filename, &sha256, size, sent)
                     .await
             }
             Kind::Document | Kind::Video => {
-                self.attach_file(&path, &filename, size, &detected, sent)
+                self.attach_file(file, &path, &filename, &sha256, size, &detected, sent)
                     .await
             }
         };
@@ -332,6 +336,7 @@ impl Context<'_> {
 
     async fn attach_photo(
         &self,
+        file: &ImportFile,
         path: &Path,
         filename: &str,
         sha256: &str,
@@ -364,8 +369,12 @@ impl Context<'_> {
             self.put_bytes(&thumb_sha, &renditions.thumb.bytes, ask_first, sent)
                 .await?;
             if self.send_originals && !(ask_first && self.client.blob_exists(sha256).await?) {
-                self.client.put_blob_file(sha256, path).await?;
-                *sent += size;
+                if size > self.resumable_above {
+                    self.send_resumable(file, path, sha256, sent).await?;
+                } else {
+                    self.client.put_blob_file(sha256, path).await?;
+                    *sent += size;
+                }
             }
             match self.client.attach_prepared(self.item_id, &photo).await {
                 Err(ClientError::Api { error, .. })
@@ -394,10 +403,13 @@ impl Context<'_> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn attach_file(
         &self,
+        file: &ImportFile,
         path: &Path,
         filename: &str,
+        sha256: &str,
         size: u64,
         detected: &Detected,
         sent: &mut u64,
@@ -410,12 +422,88 @@ impl Context<'_> {
                 self.settings.max_attachment_bytes / 1_000_000
             )));
         }
+        if size > self.resumable_above {
+            self.send_resumable(file, path, sha256, sent).await?;
+            return match self
+                .client
+                .attach_blob(self.item_id, sha256, filename)
+                .await
+            {
+                // The hub dropped the finished file (refused elsewhere meanwhile): send it again.
+                Err(ClientError::Api { error, .. }) if error.code == ErrorCode::MissingBlob => {
+                    self.queue
+                        .set_upload_url(file.id, None)
+                        .map_err(Problem::Fatal)?;
+                    self.send_resumable(file, path, sha256, sent).await?;
+                    Ok(self
+                        .client
+                        .attach_blob(self.item_id, sha256, filename)
+                        .await?)
+                }
+                other => Ok(other?),
+            };
+        }
         let attachment = self
             .client
             .attach_file(self.item_id, filename, path)
             .await?;
         *sent += size;
         Ok(attachment)
+    }
+
+    /// Sends a large file as a resumable upload whose address is kept on the file's row,
+    /// reporting how much the hub confirmed.
+    async fn send_resumable(
+        &self,
+        file: &ImportFile,
+        path: &Path,
+        sha256: &str,
+        sent: &mut u64,
+    ) -> Result<(), Problem> {
+        let state = FileUpload {
+            queue: self.queue,
+            file_id: file.id,
+        };
+        let last = Mutex::new(None::<Instant>);
+        let progress = |p: UploadProgress| {
+            let mut last = lock(&last);
+            let now = Instant::now();
+            let done = p.confirmed == p.total;
+            if !done && last.is_some_and(|t| now.duration_since(t) < PROGRESS_EVERY) {
+                return;
+            }
+            *last = Some(now);
+            self.events.emit(ImportEvent::FileProgress {
+                job_id: self.job_id,
+                path: file.path.clone(),
+                sent: p.confirmed,
+                total: p.total,
+            });
+        };
+        let report = self
+            .client
+            .upload_resumable_with(path, sha256, &state, &progress, &self.upload)
+            .await?;
+        *sent += report.bytes_sent;
+        Ok(())
+    }
+}
+
+/// A file's resumable upload address, kept on its row of the queue.
+struct FileUpload<'a> {
+    queue: &'a ImportQueue,
+    file_id: i64,
+}
+
+impl UploadState for FileUpload<'_> {
+    fn load(&self) -> Option<String> {
+        self.queue.upload_url(self.file_id).ok().flatten()
+    }
+
+    fn save(&self, location: Option<&str>) -> std::io::Result<()> {
+        self.queue
+            .set_upload_url(self.file_id, location)
+            .map_err(std::io::Error::other)
     }
 }
 

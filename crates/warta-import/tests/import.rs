@@ -462,6 +462,77 @@ async fn originals_travel_when_the_office_says_always() {
     o.hub.shutdown().await;
 }
 
+/// Files over `resumable_above` go as resumable uploads in chunks: progress is reported per file,
+/// the hub gets the same bytes, and no upload address is left on the queue afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_files_travel_in_chunks_with_progress() {
+    let o = office().await;
+    o.set_send_originals(SendOriginals::Always).await;
+    let folder = card(o.dir.path(), 2);
+    let queue = o.queue();
+    let job = queue.enqueue(o.item_id, &folder).unwrap();
+    let events = Recorder::default();
+    let options = RunOptions {
+        resumable_above: 100,
+        upload: warta_client::UploadOptions {
+            chunk_size: 4096,
+            ..Default::default()
+        },
+        ..RunOptions::default()
+    };
+    let job = warta_import::run(
+        &queue,
+        job.id,
+        &o.reporter,
+        &events,
+        &AtomicBool::new(false),
+        options,
+    )
+    .await
+    .unwrap();
+    assert_eq!((job.state, job.done), (ImportState::Done, 3));
+    let mut last: HashMap<String, (u64, u64)> = HashMap::new();
+    for e in events.events.lock().unwrap().iter() {
+        if let ImportEvent::FileProgress {
+            path, sent, total, ..
+        } = e
+        {
+            let before = last.insert(path.clone(), (*sent, *total));
+            assert!(
+                before.is_none_or(|(s, _)| s <= *sent),
+                "{path}: {before:?} then {sent}"
+            );
+        }
+    }
+    let pdf_len = pdf().len() as u64;
+    assert_eq!(last["undangan.pdf"], (pdf_len, pdf_len));
+    let original_len = photo_bytes(o.dir.path(), "card/DCIM/100CANON/IMG_0002.JPG").len() as u64;
+    assert!(original_len > 4096);
+    assert_eq!(
+        last["DCIM/100CANON/IMG_0002.JPG"],
+        (original_len, original_len)
+    );
+    let atts = attachments(&o.editor, o.item_id).await;
+    let doc = atts.iter().find(|a| a.filename == "undangan.pdf").unwrap();
+    assert_eq!((doc.kind.as_str(), doc.pages), ("document", Some(1)));
+    let photo = atts.iter().find(|a| a.filename == "IMG_0002.JPG").unwrap();
+    let original = get_bytes(photo.original_url.as_deref().expect("original kept")).await;
+    assert_eq!(
+        original,
+        photo_bytes(o.dir.path(), "card/DCIM/100CANON/IMG_0002.JPG")
+    );
+    let left: i64 = rusqlite::Connection::open(o.dir.path().join("import.db"))
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM files WHERE upload_url IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "finished files keep no upload address");
+    o.hub.shutdown().await;
+}
+
 fn photo_bytes(root: &Path, rel: &str) -> Vec<u8> {
     std::fs::read(root.join(rel)).unwrap()
 }
