@@ -21,7 +21,7 @@ APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media bench-upload
 
 # Seconds of fuzzing per target in `make test` (and `make fuzz`).
 FUZZ_SECONDS ?= 30
@@ -33,7 +33,7 @@ API_FUZZ_VENV := target/api-fuzz/venv
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
 	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
-	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media)"
+	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media, bench-upload)"
 
 deps: deps-apt deps-rust deps-node
 
@@ -117,7 +117,7 @@ e2e: app
 
 BENCH_MEDIA_APT := libvips-tools imagemagick
 
-bench: bench-app bench-media
+bench: bench-app bench-media bench-upload
 
 # Photo renditions against vipsthumbnail and ImageMagick: 200 generated 12 MP photos (cached in
 # target/bench-media/), 1 and 2 workers; the table is printed and written to target/bench-media.md.
@@ -126,6 +126,14 @@ bench-media: deps-apt
 	if [ -n "$$missing" ]; then echo "==> installing$$missing"; $(SUDO) apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
 	cargo run --release -p warta-bench -- run
+
+# A 2 GiB video through `warta import` (resumable upload) to a `warta serve` child process, next to
+# a plain copy and `curl -T` to the same hub; peak RSS of both processes must stay under 100 MB.
+# The video is made once in target/bench-upload/; the table goes to target/bench-upload.md.
+bench-upload: deps-apt
+	cargo build --release -p warta-cli -p warta-bench
+	WARTA_BIN="$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/warta" \
+		"$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/warta-bench" upload
 
 # Cold start and idle memory of the desktop app (3 launches under Xvfb).
 bench-app: app

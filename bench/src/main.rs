@@ -13,7 +13,8 @@
 //! `target/bench-media.md`.
 //!
 //! Subcommands: `run` (default), `generate`, `process --out DIR FILE...`,
-//! `worker TOOL OUT_DIR LIST_FILE`.
+//! `worker TOOL OUT_DIR LIST_FILE`; and `upload` (`make bench-upload`, see `upload.rs`) with its
+//! helper `rss CMD ARGS...`.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -25,6 +26,7 @@ use anyhow::{Context, Result, bail};
 
 mod generate;
 mod ssim;
+mod upload;
 
 /// Photos in the batch.
 const PHOTOS: usize = 200;
@@ -40,7 +42,11 @@ fn main() -> Result<()> {
         "generate" => generate::ensure(&photo_dir(), PHOTOS).map(drop),
         "process" => process(&args[1..]),
         "worker" => worker(&args[1..]),
-        other => bail!("unknown subcommand {other:?}; use run, generate, process or worker"),
+        "upload" => upload::run(),
+        "rss" => upload::rss(&args[1..]),
+        other => {
+            bail!("unknown subcommand {other:?}; use run, generate, process, worker, upload or rss")
+        }
     }
 }
 
