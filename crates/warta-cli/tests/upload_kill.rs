@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const DEMO_PASSWORD: &str = "warta-demo";
+const PASSWORD: &str = "kata-sandi-uji-123";
 /// The video: 96 MiB, twelve chunks of the client's default 8 MiB.
 const VIDEO_BYTES: u64 = 96 * 1024 * 1024;
-/// The bound for each process (for a 2 GiB file; `make bench-upload` checks that):
-/// with a hub that starts around 50 MiB, holding this video whole would break it.
-const HUB_LIMIT_KIB: u64 = 100 * 1000 * 1000 / 1024;
+/// What the hub may grow by while it receives and attaches the video (it holds a few frames of
+/// a chunk at a time; sign-ins and the attachment's processing account for the rest). The
+/// issue's bound of 100 MB for a 2 GiB file is checked by `make bench-upload`.
+const HUB_GROWTH_LIMIT_KIB: u64 = VIDEO_BYTES / 2 / 1024;
 /// The import holds one chunk at a time: far less than half the video.
 const IMPORT_LIMIT_KIB: u64 = VIDEO_BYTES / 2 / 1024;
 
@@ -31,7 +32,19 @@ struct Hub {
 }
 
 impl Hub {
+    /// With one reporter (`reporter`), added through `warta user add` first: the demo office
+    /// would only add its start-up work to the memory measured here.
     fn start(data: &Path, log: &Path) -> Hub {
+        let mut add = Command::new(env!("CARGO_BIN_EXE_warta"))
+            .args(["user", "add", "--data"])
+            .arg(data)
+            .args(["reporter", "--role", "reporter", "--password-stdin"])
+            .args(["--unit", "Bidang IKP"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        assert!(add.wait().unwrap().success());
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -45,7 +58,7 @@ impl Hub {
             .arg("serve")
             .arg("--data")
             .arg(data)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--demo"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
@@ -186,7 +199,7 @@ fn import(
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{DEMO_PASSWORD}").unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
     let pid = child.id();
     let peak = Arc::new(AtomicU64::new(0));
     let watcher = {
@@ -242,7 +255,7 @@ fn a_killed_import_resumes_a_large_video_from_the_last_confirmed_chunk_in_bounde
     let http = reqwest::blocking::Client::new();
     let login: Value = http
         .post(format!("{}/api/v1/auth/login", hub.base()))
-        .json(&json!({"username": "reporter", "password": DEMO_PASSWORD}))
+        .json(&json!({"username": "reporter", "password": PASSWORD}))
         .send()
         .unwrap()
         .json()
@@ -261,6 +274,7 @@ fn a_killed_import_resumes_a_large_video_from_the_last_confirmed_chunk_in_bounde
         .unwrap();
     let item = item["id"].as_i64().unwrap();
     let queue = dir.path().join("import.db");
+    let hub_before = vm_hwm_kib(hub.child.id()).unwrap();
 
     // First run, slowed down between chunks, killed once the hub confirmed a few chunks.
     let (lines, killed, first_peak) = import(&hub, item, &queue, &card, 300, |line| {
@@ -316,10 +330,15 @@ fn a_killed_import_resumes_a_large_video_from_the_last_confirmed_chunk_in_bounde
     assert!(!part.exists());
 
     let hub_peak = vm_hwm_kib(hub.child.id()).unwrap();
+    eprintln!(
+        "peak memory of the hub: {} MiB before the imports, {} MiB after",
+        hub_before / 1024,
+        hub_peak / 1024
+    );
     for (who, kib, limit) in [
         ("first import", first_peak, IMPORT_LIMIT_KIB),
         ("second import", second_peak, IMPORT_LIMIT_KIB),
-        ("hub", hub_peak, HUB_LIMIT_KIB),
+        ("hub (growth)", hub_peak - hub_before, HUB_GROWTH_LIMIT_KIB),
     ] {
         eprintln!("peak memory of the {who}: {} MiB", kib / 1024);
         assert!(
