@@ -21,7 +21,7 @@ APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media bench-upload
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media bench-upload bench-load
 
 # Seconds of fuzzing per target in `make test` (and `make fuzz`).
 FUZZ_SECONDS ?= 30
@@ -33,7 +33,7 @@ API_FUZZ_VENV := target/api-fuzz/venv
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
 	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
-	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media, bench-upload)"
+	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media, bench-upload, bench-load)"
 
 deps: deps-apt deps-rust deps-node
 
@@ -117,7 +117,15 @@ e2e: app
 
 BENCH_MEDIA_APT := libvips-tools imagemagick
 
-bench: bench-app bench-media bench-upload
+bench: bench-app bench-media bench-upload bench-load
+
+# Team-mode load (issue 5): hub creates and the SOP-A mix at 64 clients beside WordPress (the
+# test harness's PHP + MariaDB) and a bare axum + rusqlite server, then my-tasks and search at
+# 100,000 items and 1,000,000 audit entries. LOAD_SECONDS per phase (default 10). The table is
+# printed and written to target/bench-load.md.
+bench-load: deps-apt
+	cargo build --release -p warta-cli -p warta-loadbench
+	scripts/with-keyring target/release/warta-loadbench run
 
 # Photo renditions against vipsthumbnail and ImageMagick: 200 generated 12 MP photos (cached in
 # target/bench-media/), 1 and 2 workers; the table is printed and written to target/bench-media.md.
