@@ -483,6 +483,35 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     assert.equal(sha256(wpPhoto), sha256(served), 'WordPress shows the same rendition as the hub site');
     await logout();
   });
+
+  step("an editor finds the item by a word of the editor's paragraph; a word nobody wrote finds nothing", async () => {
+    await login('editor');
+    await session.click('nav-items');
+    await session.fill('queue-search', `editor ${RUN}`);
+    await session.sendKeys('queue-search', '\uE007'); // Enter submits the search
+    const rows = await waitFor(
+      async () => {
+        const found = await session.findAll(testIdCss('task-row'));
+        return (await session.exists('queue-search-clear')) && found.length > 0 ? found : null;
+      },
+      { message: 'search results' },
+    );
+    const ids = await Promise.all(rows.map((el) => session.attribute(el, 'data-item-id')));
+    assert.deepEqual(ids, [String(itemId)], 'only the item whose body has the words');
+    await screenshot('search');
+
+    await session.fill('queue-search', `tidakadakata${RUN}`);
+    await session.sendKeys('queue-search', '\uE007');
+    await waitFor(async () => ((await session.findAll(testIdCss('task-row'))).length === 0 ? true : null), {
+      message: 'no rows for a word nobody wrote',
+    });
+    await noErrorBanner();
+    await session.click('queue-search-clear');
+    await waitFor(async () => ((await session.findAll(testIdCss('task-row'))).length > 0 ? true : null), {
+      message: 'the whole list back',
+    });
+    await logout();
+  });
 });
 
 // --- the story's vocabulary ---

@@ -197,7 +197,12 @@ export const hub = {
   updateUser: (id: number, req: UpdateUser) => json<User>("PUT", `/api/v1/users/${id}`, req),
 
   tasks: () => json<ItemSummary[]>("GET", "/api/v1/tasks"),
-  items: (filter: ItemFilter) => json<ItemSummary[]>("GET", `/api/v1/items?filter=${filter}`),
+  /** Newest first, one page (the hub's default: 200). `search`: every word must appear. */
+  items: (filter: ItemFilter, search = "") =>
+    json<ItemSummary[]>(
+      "GET",
+      `/api/v1/items?filter=${filter}${search.trim() ? `&q=${encodeURIComponent(search.trim())}` : ""}`,
+    ),
   createItem: (content: ItemContent) => json<ItemDetail>("POST", "/api/v1/items", content),
   item: (id: number) => json<ItemDetail>("GET", `/api/v1/items/${id}`),
   saveItem: (id: number, req: SaveItem) => json<ItemDetail>("PUT", `/api/v1/items/${id}`, req),
