@@ -489,25 +489,35 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await session.click('nav-items');
     await session.fill('queue-search', `editor ${RUN}`);
     await session.sendKeys('queue-search', '\uE007'); // Enter submits the search
-    const rows = await waitFor(
-      async () => {
+    // The list may re-render while it is read (a live update): read it again until it holds.
+    const rowIds = async () => {
+      try {
         const found = await session.findAll(testIdCss('task-row'));
-        return (await session.exists('queue-search-clear')) && found.length > 0 ? found : null;
+        return await Promise.all(found.map((el) => session.attribute(el, 'data-item-id')));
+      } catch (err) {
+        if (err.error === 'stale element reference') return null;
+        throw err;
+      }
+    };
+    const ids = await waitFor(
+      async () => {
+        if (!(await session.exists('queue-search-clear'))) return null;
+        const found = await rowIds();
+        return found && found.length === 1 ? found : null;
       },
-      { message: 'search results' },
+      { message: 'exactly one search result' },
     );
-    const ids = await Promise.all(rows.map((el) => session.attribute(el, 'data-item-id')));
     assert.deepEqual(ids, [String(itemId)], 'only the item whose body has the words');
     await screenshot('search');
 
     await session.fill('queue-search', `tidakadakata${RUN}`);
     await session.sendKeys('queue-search', '\uE007');
-    await waitFor(async () => ((await session.findAll(testIdCss('task-row'))).length === 0 ? true : null), {
+    await waitFor(async () => ((await rowIds())?.length === 0 ? true : null), {
       message: 'no rows for a word nobody wrote',
     });
     await noErrorBanner();
     await session.click('queue-search-clear');
-    await waitFor(async () => ((await session.findAll(testIdCss('task-row'))).length > 0 ? true : null), {
+    await waitFor(async () => ((await rowIds())?.length > 1 ? true : null), {
       message: 'the whole list back',
     });
     await logout();
