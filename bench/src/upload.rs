@@ -312,6 +312,8 @@ pub fn run() -> Result<()> {
         .is_some_and(|a| a.iter().any(|x| x["sha256"] == sha.as_str()));
     ensure!(attached, "the video was not attached: {detail}");
     drop(hub);
+    // The video stays for the next run; the hub's copy of it does not.
+    std::fs::remove_dir_all(&data)?;
     let send_time = match (first_send, last_send) {
         (Some(a), Some(b)) if b > a => b - a,
         _ => import_time,
