@@ -580,11 +580,9 @@ async fn receive(
         let next = tokio::select! {
             next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
             () = &mut released => {
-                refused = Some(HubError::Protocol {
-                    status: 409,
-                    header: "Upload-Offset",
-                    message: "a newer request took over this upload; this chunk was discarded".into(),
-                });
+                // A newer request for this upload took over (this connection is most likely
+                // dead); the chunk is discarded.
+                refused = Some(HubError::UploadBusy);
                 break;
             }
         };
@@ -906,7 +904,7 @@ async fn status(State(o): Hub, c: Caller, Path(id): Path<String>, headers: Heade
         (status = 412, description = "Another `Tus-Resumable` version than 1.0.0", body = api::ApiError),
         (status = 413, description = "The chunk goes beyond `Upload-Length`", body = api::ApiError),
         (status = 415, description = "Neither `application/offset+octet-stream` nor `application/octet-stream`", body = api::ApiError),
-        (status = 423, description = "`upload_busy`: another request still holds the upload", body = api::ApiError),
+        (status = 423, description = "`upload_busy`: another request still holds the upload, or took it over from this one (the chunk is discarded)", body = api::ApiError),
         (status = 460, description = "`checksum_mismatch`: the chunk does not match `Upload-Checksum`; discarded", body = api::ApiError),
     ))]
 async fn patch(
