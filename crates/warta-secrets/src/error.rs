@@ -1,4 +1,5 @@
 use std::fmt;
+use std::path::PathBuf;
 
 use crate::SecretId;
 
@@ -53,13 +54,57 @@ pub enum Error {
 
     #[error("the secret is too long to store: {len} bytes, at most {max}")]
     TooLong { len: usize, max: usize },
+
+    /// The key of a [`crate::FileStore`] could not be read or made.
+    #[error("the secrets key file {} {problem}", path.display())]
+    KeyFile { path: PathBuf, problem: String },
+
+    /// The secrets file was written with another key than the one given.
+    #[error(
+        "the secrets file {} was written with another key (key id {file_key}) than the one \
+         given (key id {given_key}); nothing was read or changed. Start the hub with the key \
+         file the office was set up with (the setting secrets_key_file, or the systemd \
+         credential warta-secrets-key)",
+        path.display()
+    )]
+    WrongKey {
+        path: PathBuf,
+        file_key: String,
+        given_key: String,
+    },
+
+    /// The secrets file does not decrypt or parse: damaged on disk, or altered.
+    #[error(
+        "the secrets file {} is damaged or was altered: {problem}. Nothing was changed; \
+         restore the file from a backup, or move it away and enter the websites' passwords \
+         and keys again under Websites",
+        path.display()
+    )]
+    Damaged { path: PathBuf, problem: String },
+
+    /// Reading or writing the secrets file failed (a full disk, a read-only folder).
+    #[error("cannot {action} the secrets file {}: {detail}", path.display())]
+    FileAccess {
+        action: &'static str,
+        path: PathBuf,
+        detail: String,
+    },
 }
 
 impl Error {
-    /// True when the machine has no usable keyring (none at all, or locked): the publisher cannot
-    /// fix that by entering the secret again.
+    /// True when the secrets cannot be used at all — no usable keyring (none, or locked), or a
+    /// secrets file that cannot be opened (its key, damage, the disk): the publisher cannot fix
+    /// that by entering the secret again; an administrator has to.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Unavailable { .. } | Error::Locked { .. })
+        matches!(
+            self,
+            Error::Unavailable { .. }
+                | Error::Locked { .. }
+                | Error::KeyFile { .. }
+                | Error::WrongKey { .. }
+                | Error::Damaged { .. }
+                | Error::FileAccess { .. }
+        )
     }
 }
 

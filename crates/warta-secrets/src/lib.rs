@@ -1,8 +1,8 @@
 //! Publishing-target secrets (WordPress application passwords, webhook signing keys) in the
-//! operating system's keyring.
+//! operating system's keyring, or, on a server without one, encrypted in a file ([`FileStore`]).
 //!
-//! A secret lives in the keyring and nowhere else Warta writes: not in SQLite, not in a config
-//! file, not in a log line, not in an error message. The hub keeps only the secret's id
+//! A secret lives in the keyring (or sealed in the secrets file) and nowhere else Warta writes:
+//! not in SQLite, not in a config file, not in a log line, not in an error message. The hub keeps only the secret's id
 //! (`target/<n>`) next to the target's settings, and asks a [`SecretStore`] for the value when it
 //! is about to send it. [`Secret`] prints as `[redacted]` and is zeroed when dropped; [`Error`]s
 //! carry the id and the keyring's explanation, never the value.
@@ -35,17 +35,20 @@
 //!   (`apple-native`). Both persist and are unlocked at login. They are compiled for those
 //!   targets but not yet exercised by tests, which run on Linux.
 //!
-//! # A server without a desktop (`warta serve`)
+//! # A server without a desktop (`warta serve`): [`FileStore`]
 //!
-//! There is no silent fallback: without a reachable Secret Service every call fails with
-//! [`Error::Unavailable`], whose message says what to install and unlock, and the hub shows that
-//! to the publisher. Storing the secret somewhere weaker (a file, keyutils) would either break the
-//! "never on disk in our files" rule or lose it at the next reboot. A server that publishes runs
-//! the hub in a session with an unlocked Secret Service: a D-Bus session with
-//! `gnome-keyring-daemon --unlock` fed the keyring's password at start, which is what
-//! `scripts/with-keyring` does for tests and CI (with a throwaway keyring in a temporary
-//! directory). Its keyring file is encrypted with that password, so where the password comes
-//! from at boot (typed by an administrator, a systemd credential) is the server's security.
+//! A server running the hub under systemd normally has no Secret Service, so there
+//! [`KeyringStore`] answers every call with [`Error::Unavailable`]. Such a hub keeps its secrets
+//! in a [`FileStore`] instead: one file in the data directory (`secrets.enc`), each secret sealed
+//! with XChaCha20-Poly1305 under its own random nonce and its id as associated data, with a
+//! 32-byte key read from a file *outside* the data directory ([`SecretsKey`]; the systemd
+//! credential `warta-secrets-key`, or the `secrets_key_file` setting). The file alone, in a copy
+//! of the data directory or a backup, reveals no secret; the key alone is no secret either. So
+//! secrets are never on disk in plain text. A wrong key, or a damaged or altered file, is an
+//! error that says so ([`Error::WrongKey`], [`Error::Damaged`]), never a wrong secret, and no
+//! write goes through until an administrator has looked. Which store a hub uses is chosen by
+//! its settings (`secrets = "keyring" | "file"`); the desktop app always uses the keyring. There
+//! is no silent fallback from one to the other.
 //!
 //! # Blocking
 //!
@@ -59,6 +62,7 @@
 //! tests can enable the `test-support` feature and use `MemoryStoreForTests`.
 
 mod error;
+mod file_store;
 mod id;
 mod keyring_store;
 #[cfg(any(test, feature = "test-support"))]
@@ -66,14 +70,15 @@ mod memory_for_tests;
 mod secret;
 
 pub use error::{Action, Error};
+pub use file_store::{FileStore, SECRETS_FILE_NAME, SecretsKey};
 pub use id::{SecretId, namespace_for_data_dir};
 pub use keyring_store::KeyringStore;
 #[cfg(any(test, feature = "test-support"))]
 pub use memory_for_tests::{FailureForTests, MemoryStoreForTests};
 pub use secret::{MAX_SECRET_BYTES, Secret};
 
-/// Where the hub keeps secrets. Implemented by [`KeyringStore`] (and, for other crates' unit
-/// tests only, `MemoryStoreForTests`).
+/// Where the hub keeps secrets. Implemented by [`KeyringStore`], [`FileStore`] (and, for other
+/// crates' unit tests only, `MemoryStoreForTests`).
 pub trait SecretStore: Send + Sync {
     /// Stores `secret` under `id`, replacing what was there. An empty secret, or one longer than
     /// [`MAX_SECRET_BYTES`], is refused before the keyring is asked.
