@@ -14,7 +14,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use warta_hub::{BackupPolicy, HubConfig, TlsFiles};
+use warta_hub::{BackupPolicy, HubConfig, SecretsConfig, TlsFiles};
+
+/// The systemd credential holding the secrets key (`LoadCredential=warta-secrets-key:PATH`),
+/// read from `$CREDENTIALS_DIRECTORY`.
+pub const KEY_CREDENTIAL: &str = "warta-secrets-key";
 
 /// The flags of `warta serve`; each overrides the config file and the environment.
 #[derive(clap::Args, Debug, Default)]
@@ -70,6 +74,14 @@ pub struct ServeArgs {
     /// Keep backups younger than this many days.
     #[arg(long)]
     pub backup_keep_days: Option<String>,
+    /// Where website passwords and keys are kept: keyring or file [default: file when a key
+    /// file or the systemd credential warta-secrets-key is given, else keyring].
+    #[arg(long)]
+    pub secrets: Option<String>,
+    /// The key of the encrypted secrets file (outside the data folder); make one with
+    /// `warta secrets init-key PATH`.
+    #[arg(long)]
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 /// How log lines are written (standard error; the journal under systemd).
@@ -86,6 +98,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: String,
     pub config_file: Option<PathBuf>,
+    /// Where the secrets store (and its key) was chosen, for the log and `--check`.
+    pub secrets_from: String,
 }
 
 /// The config file's shape; unknown keys are refused.
@@ -103,6 +117,8 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     tls: Option<FileTls>,
     backup: Option<FileBackup>,
+    secrets: Option<String>,
+    secrets_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,6 +272,8 @@ fn flatten(file: FileConfig) -> BTreeMap<&'static str, String> {
     put("backup.every", backup.every);
     put("backup.keep", backup.keep.map(|n| n.to_string()));
     put("backup.keep_days", backup.keep_days.map(|n| n.to_string()));
+    put("secrets", file.secrets);
+    put("secrets_key_file", file.secrets_key_file.map(path));
     m
 }
 
@@ -285,6 +303,8 @@ fn flags(args: &ServeArgs) -> BTreeMap<&'static str, String> {
     put("backup.every", args.backup_every.clone());
     put("backup.keep", args.backup_keep.clone());
     put("backup.keep_days", args.backup_keep_days.clone());
+    put("secrets", args.secrets.clone());
+    put("secrets_key_file", args.secrets_key_file.as_ref().map(path));
     m
 }
 
@@ -477,6 +497,8 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
         }
     };
 
+    let (secrets, secrets_from) = resolve_secrets(&layers, env, &data_dir, backup.as_ref())?;
+
     Ok(Settings {
         hub: HubConfig {
             data_dir,
@@ -488,11 +510,88 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
             trusted_proxies,
             shutdown_grace,
             backup,
+            secrets,
         },
         log_format,
         log_level,
         config_file: file_path,
+        secrets_from,
     })
+}
+
+/// `secrets` and `secrets_key_file`: the keyring, or the encrypted file with its key from the
+/// setting or the systemd credential. Unset, the file is chosen when a key is there. The key is
+/// read now, so `--check` (and a start) fails on a missing, unreadable or public key file.
+fn resolve_secrets(
+    layers: &Layers<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+    data_dir: &Path,
+    backup: Option<&BackupPolicy>,
+) -> anyhow::Result<(SecretsConfig, String)> {
+    let credential = env("CREDENTIALS_DIRECTORY")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| PathBuf::from(d.trim()).join(KEY_CREDENTIAL))
+        .filter(|p| p.is_file());
+    let key_raw = layers.get("secrets_key_file");
+    let use_file = match layers.get("secrets") {
+        Some(r) => match r.value.trim() {
+            "keyring" => false,
+            "file" => true,
+            _ => return Err(r.refuse("is neither keyring nor file")),
+        },
+        None => key_raw.is_some() || credential.is_some(),
+    };
+    if !use_file {
+        if let Some(k) = key_raw {
+            return Err(k.refuse(
+                "has no effect with `secrets` = \"keyring\"; set `secrets` = \"file\" to keep \
+                 website passwords in the encrypted file",
+            ));
+        }
+        let from = match layers.get("secrets") {
+            Some(r) => format!("keyring (from {})", r.from),
+            None => "keyring (the default: no secrets_key_file and no systemd credential \
+                     warta-secrets-key)"
+                .to_string(),
+        };
+        return Ok((SecretsConfig::Keyring, from));
+    }
+    let (key_file, from) = match (key_raw, credential) {
+        (Some(k), _) => {
+            let path = std::path::absolute(k.value.trim())
+                .map_err(|e| k.refuse(format_args!("cannot be used: {e}")))?;
+            (path, format!("`secrets_key_file` from {}", k.from))
+        }
+        (None, Some(c)) => (
+            c,
+            format!("the systemd credential {KEY_CREDENTIAL} ($CREDENTIALS_DIRECTORY)"),
+        ),
+        (None, None) => bail!(
+            "the setting `secrets` = \"file\" needs the key of the secrets file: set \
+             `secrets_key_file` (WARTA_SECRETS_KEY_FILE, --secrets-key-file) to a key made with \
+             `warta secrets init-key /etc/warta/secrets.key`, or pass it as the systemd \
+             credential LoadCredential={KEY_CREDENTIAL}:/etc/warta/secrets.key"
+        ),
+    };
+    warta_hub::check_key_outside_data(data_dir, &key_file)
+        .map_err(|e| anyhow::anyhow!("{e} ({from})"))?;
+    if let Some(b) = backup
+        && warta_hub::check_key_outside_data(&b.dir, &key_file).is_err()
+    {
+        bail!(
+            "the secrets key file {} lies inside the backup folder {} ({from}): a backup would \
+             then hold the key with the secrets. Keep it elsewhere, e.g. /etc/warta/secrets.key",
+            key_file.display(),
+            b.dir.display()
+        );
+    }
+    warta_secrets::SecretsKey::read_file(&key_file).map_err(|e| anyhow::anyhow!("{e} ({from})"))?;
+    Ok((
+        SecretsConfig::File {
+            key_file: key_file.clone(),
+        },
+        format!("file, key {} ({from})", key_file.display()),
+    ))
 }
 
 impl Settings {
@@ -562,6 +661,7 @@ impl Settings {
             }
             None => line("backup", "off".into()),
         }
+        line("secrets", self.secrets_from.clone());
         out
     }
 }
@@ -637,6 +737,124 @@ mod tests {
         assert!(e.to_string().contains("without `backup.dir`"), "{e}");
         let e = resolve(&ServeArgs::default(), &env(&[])).unwrap_err();
         assert!(e.to_string().contains("`data`"), "{e}");
+    }
+
+    fn key_in(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        warta_secrets::SecretsKey::create_file(&path).unwrap();
+        path
+    }
+
+    #[test]
+    fn secrets_default_to_the_keyring_and_to_the_file_when_a_key_is_given() {
+        let keys = tempfile::tempdir().unwrap();
+        let data = ServeArgs {
+            data: Some("/srv/data".into()),
+            ..ServeArgs::default()
+        };
+        let s = resolve(&data, &env(&[])).unwrap();
+        assert_eq!(s.hub.secrets, SecretsConfig::Keyring);
+        assert!(s.describe().contains("secrets = keyring (the default"));
+
+        // The setting (here from the environment) picks the file.
+        let key = key_in(keys.path(), "secrets.key");
+        let var: &'static str = Box::leak(key.to_string_lossy().into_owned().into_boxed_str());
+        let s = resolve(
+            &data,
+            &env(Box::leak(Box::new([("WARTA_SECRETS_KEY_FILE", var)]))),
+        )
+        .unwrap();
+        assert_eq!(
+            s.hub.secrets,
+            SecretsConfig::File {
+                key_file: key.clone()
+            }
+        );
+        assert!(
+            s.describe().contains("WARTA_SECRETS_KEY_FILE"),
+            "{}",
+            s.describe()
+        );
+
+        // So does the systemd credential, unless the keyring is asked for.
+        let creds = tempfile::tempdir().unwrap();
+        let cred = key_in(creds.path(), KEY_CREDENTIAL);
+        let dir: &'static str =
+            Box::leak(creds.path().to_string_lossy().into_owned().into_boxed_str());
+        let systemd: &'static [(&str, &str)] =
+            Box::leak(Box::new([("CREDENTIALS_DIRECTORY", dir)]));
+        let s = resolve(&data, &env(systemd)).unwrap();
+        assert_eq!(s.hub.secrets, SecretsConfig::File { key_file: cred });
+        assert!(
+            s.describe().contains("systemd credential"),
+            "{}",
+            s.describe()
+        );
+        let keyring = ServeArgs {
+            secrets: Some("keyring".into()),
+            data: Some("/srv/data".into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            resolve(&keyring, &env(systemd)).unwrap().hub.secrets,
+            SecretsConfig::Keyring
+        );
+    }
+
+    #[test]
+    fn secrets_settings_that_cannot_work_are_refused_with_the_fix() {
+        let keys = tempfile::tempdir().unwrap();
+        let data = keys.path().join("data");
+        let args = |secrets: Option<&str>, key: Option<PathBuf>| ServeArgs {
+            data: Some(data.clone()),
+            secrets: secrets.map(str::to_string),
+            secrets_key_file: key,
+            ..ServeArgs::default()
+        };
+        let e = resolve(&args(Some("file"), None), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("needs the key") && e.contains("warta secrets init-key"),
+            "{e}"
+        );
+        assert!(e.contains("LoadCredential=warta-secrets-key:"), "{e}");
+        let e = resolve(&args(Some("vault"), None), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`secrets` = \"vault\" (from the flag --secrets) is neither"),
+            "{e}"
+        );
+
+        let key = key_in(keys.path(), "secrets.key");
+        let e = resolve(&args(Some("keyring"), Some(key.clone())), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has no effect"), "{e}");
+
+        std::fs::create_dir(&data).unwrap();
+        let inside = key_in(&data, "secrets.key");
+        let e = resolve(&args(None, Some(inside)), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("inside the data folder"), "{e}");
+
+        let missing = keys.path().join("missing.key");
+        let e = resolve(&args(None, Some(missing)), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cannot be read") && e.contains("--secrets-key-file"),
+            "{e}"
+        );
+
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = resolve(&args(None, Some(key)), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("every user") && e.contains("chmod 600"), "{e}");
     }
 
     #[test]

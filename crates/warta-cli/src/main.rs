@@ -56,6 +56,18 @@ enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
+    /// The key of the encrypted secrets file of a hub without a keyring.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Write a new random key (mode 0600) to PATH, outside the data folder, e.g.
+    /// /etc/warta/secrets.key; never replaces an existing file.
+    InitKey { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +205,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: MediaCommand::Process(args),
         } => media::process(args),
         Command::Import(args) => import::run(args),
+        Command::Secrets {
+            command: SecretsCommand::InitKey { path },
+        } => {
+            let key = warta_secrets::SecretsKey::create_file(&path)?;
+            println!(
+                "wrote a new secrets key to {} (key id {}).\n\
+                 Point the hub at it: secrets_key_file = \"{}\" in warta.toml, or under systemd \
+                 LoadCredential={}:{} (see deploy/warta.service).\n\
+                 Keep a copy of this file somewhere safe and apart from the backups: backups hold \
+                 the encrypted secrets but never the key, and without the key the website \
+                 passwords and keys have to be entered again.",
+                path.display(),
+                key.id(),
+                path.display(),
+                config::KEY_CREDENTIAL,
+                path.display(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Render { file } => {
             let mut md = String::new();
             match file {

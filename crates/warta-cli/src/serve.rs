@@ -21,6 +21,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(file) = &settings.config_file {
         tracing::info!(config = %file.display(), "settings read");
     }
+    tracing::info!(secrets = %settings.secrets_from, "website passwords and keys");
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         // Listen for signals before anything starts, so an early SIGTERM is not fatal.
@@ -28,6 +29,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         let data_dir = settings.hub.data_dir.clone();
         let grace = settings.hub.shutdown_grace;
+        if settings.hub.secrets == warta_hub::SecretsConfig::Keyring {
+            warn_without_keyring(&data_dir).await;
+        }
         let hub = warta_hub::start(settings.hub, Arc::new(SystemClock)).await?;
         tracing::info!(
             url = %hub.base_url(),
@@ -45,6 +49,34 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the keyring whether it answers (a lookup, no prompt); when it does not, says how to keep
+/// the secrets in the encrypted file instead. The hub starts either way: it does more than
+/// publish, and the publisher sees the same words on a website's secret.
+async fn warn_without_keyring(data_dir: &std::path::Path) {
+    let store = warta_secrets::KeyringStore::for_data_dir(data_dir);
+    let probe = tokio::task::spawn_blocking(move || store.probe());
+    let problem = match tokio::time::timeout(std::time::Duration::from_secs(10), probe).await {
+        Ok(Ok(Ok(()))) => return,
+        Ok(Ok(Err(e))) if e.is_unavailable() => e.to_string(),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!("the keyring answered with an error: {e}");
+            return;
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the keyring did not answer within 10 s".to_string(),
+    };
+    tracing::warn!(
+        "{problem}. Until that is fixed this hub cannot store or read website passwords and \
+         keys, so it cannot publish to WordPress or webhooks. On a server without a desktop, \
+         keep them in the encrypted secrets file instead: make a key with `warta secrets \
+         init-key /etc/warta/secrets.key` and pass it as the systemd credential \
+         LoadCredential={}:/etc/warta/secrets.key (deploy/warta.service), or set \
+         secrets_key_file = \"/etc/warta/secrets.key\" (WARTA_SECRETS_KEY_FILE); then enter \
+         the websites' passwords again under Websites",
+        config::KEY_CREDENTIAL
+    );
 }
 
 fn init_logging(format: LogFormat, level: &str) {
@@ -129,9 +161,17 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
         check.audit_entries,
         check.referenced_blobs
     );
-    println!(
-        "Website passwords and keys live in the OS keyring under the data folder's path: \
-         restored to the same path they are found again, elsewhere enter them again under Websites."
-    );
+    if args.data.join(warta_secrets::SECRETS_FILE_NAME).is_file() {
+        println!(
+            "Website passwords and keys were restored encrypted (secrets.enc): start the hub with \
+             the same secrets key file as before (it is not in backups); without it, enter them \
+             again under Websites."
+        );
+    } else {
+        println!(
+            "Website passwords and keys live in the OS keyring under the data folder's path: \
+             restored to the same path they are found again, elsewhere enter them again under Websites."
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,9 @@
 //! one read transaction, so writers go on while it runs), the blob store and the published site.
 //!
 //! A backup is a folder `<backup dir>/<UTC time>/` (`20261124T060000Z`, `-2`, `-3`… when two are
-//! made within a second) holding `warta.db`, `blobs/`, `site/` and `backup.json`: the same
+//! made within a second) holding `warta.db`, `blobs/`, `site/`, `backup.json` and, on a hub
+//! that keeps website secrets in a file, the encrypted `secrets.enc` (never its key, which is
+//! not in the data directory; see `warta_secrets::FileStore`): the same
 //! layout as a data directory, so restoring is copying the folder ([`restore`]). It is written
 //! as `.partial-<name>` and renamed only once complete and verified: the database passes
 //! `PRAGMA integrity_check`, its audit chain verifies and still holds the audit head the
@@ -169,6 +171,7 @@ fn fill(
         cancel,
     )?;
     let site_files = copy_tree(&office.site_root(), &partial.join("site"), cancel)?;
+    copy_secrets_file(data_dir, partial)?;
     let check = verify_backup(partial)?;
     let db = open_read_only(&partial.join("warta.db"))?;
     let (audit_head_seq, audit_head_hash) = audit_head(&db)?;
@@ -631,7 +634,15 @@ pub fn restore(from: &Path, data: &Path) -> anyhow::Result<BackupCheck> {
         .with_context(|| format!("cannot write in {}", stage_in.display()))?;
     stage_restore(from, staging.path())?;
     if in_place {
-        for part in ["warta.db", "blobs", "site"] {
+        for part in [
+            "warta.db",
+            "blobs",
+            "site",
+            warta_secrets::SECRETS_FILE_NAME,
+        ] {
+            if part == warta_secrets::SECRETS_FILE_NAME && !staging.path().join(part).exists() {
+                continue;
+            }
             std::fs::rename(staging.path().join(part), data.join(part)).with_context(|| {
                 format!("cannot move the restored {part} into {}", data.display())
             })?;
@@ -647,9 +658,23 @@ pub fn restore(from: &Path, data: &Path) -> anyhow::Result<BackupCheck> {
     Ok(check)
 }
 
+/// The encrypted secrets file (a hub with `secrets = "file"`), when there is one; copying keeps
+/// its mode (0600). Its key is outside the data directory and never copied.
+fn copy_secrets_file(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let src = from.join(warta_secrets::SECRETS_FILE_NAME);
+    if !src.is_file() {
+        return Ok(());
+    }
+    let dest = to.join(warta_secrets::SECRETS_FILE_NAME);
+    std::fs::copy(&src, &dest).with_context(|| format!("copying {}", src.display()))?;
+    std::fs::File::open(&dest)?.sync_all()?;
+    Ok(())
+}
+
 fn stage_restore(from: &Path, staging: &Path) -> anyhow::Result<()> {
     std::fs::copy(from.join("warta.db"), staging.join("warta.db"))?;
     std::fs::File::open(staging.join("warta.db"))?.sync_all()?;
+    copy_secrets_file(from, staging)?;
     let blobs = staging.join("blobs");
     std::fs::create_dir_all(blobs.join("tmp"))?;
     let from_blobs = from.join("blobs");

@@ -38,6 +38,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::DEMO_PASSWORD;
 pub use error::{HubError, HubResult};
 pub use office::{Caller, Office};
+pub use secrets::{SecretsConfig, check_key_outside_data};
 pub use server::{ClientAddr, TlsFiles};
 
 /// How a hub is started. Solo mode (the desktop app) listens on 127.0.0.1 with an ephemeral port.
@@ -61,6 +62,9 @@ pub struct HubConfig {
     pub shutdown_grace: Duration,
     /// Scheduled backups of the database, the blobs and the site.
     pub backup: Option<BackupPolicy>,
+    /// Where publishing-target secrets are kept: the OS keyring (the default), or the
+    /// encrypted secrets file of a server without one.
+    pub secrets: SecretsConfig,
 }
 
 impl HubConfig {
@@ -76,6 +80,7 @@ impl HubConfig {
             trusted_proxies: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
             backup: None,
+            secrets: SecretsConfig::Keyring,
         }
     }
 }

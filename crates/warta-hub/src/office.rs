@@ -163,7 +163,8 @@ pub struct Office {
     /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
     pub(crate) url_key: [u8; 32],
     pub(crate) queue: Arc<crate::publishing::PublishQueue>,
-    /// Publishing-target secrets: the OS keyring, namespaced by the data directory.
+    /// Publishing-target secrets: the OS keyring, namespaced by the data directory, or the
+    /// secrets file (`HubConfig::secrets`).
     pub(crate) secrets: Arc<dyn warta_secrets::SecretStore>,
     /// The change feed (live updates); rung whenever a connection guard saw changes.
     pub(crate) events: Arc<crate::events::Events>,
@@ -206,9 +207,10 @@ impl Drop for Db<'_> {
 }
 
 impl Office {
-    /// Opens (creating and migrating) the office's data in `config.data_dir`.
+    /// Opens (creating and migrating) the office's data in `config.data_dir`, with the secret
+    /// store `config.secrets` names.
     pub fn open(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Office> {
-        let secrets = Arc::new(warta_secrets::KeyringStore::for_data_dir(&config.data_dir));
+        let secrets = crate::secrets::open_store(&config)?;
         Self::open_with_secrets(config, clock, secrets)
     }
 
