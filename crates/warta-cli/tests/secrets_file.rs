@@ -572,3 +572,60 @@ fn a_hub_without_a_keyring_or_a_key_warns_how_to_fix_it_and_refuses_a_website_ke
     assert!(!v.to_string().contains(WEBHOOK_KEY));
     hub.stop();
 }
+
+#[test]
+fn the_deployed_unit_passes_the_key_as_a_credential_and_the_example_config_takes_a_key_file() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let unit = std::fs::read_to_string(repo.join("deploy/warta.service")).unwrap();
+    assert!(
+        unit.lines()
+            .any(|l| l == "LoadCredential=warta-secrets-key:/etc/warta/secrets.key"),
+        "the unit does not pass the key"
+    );
+    assert!(unit.contains("warta secrets init-key /etc/warta/secrets.key"));
+
+    // The commented-out lines of the example work once uncommented, with a real key.
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let key = tmp.path().join("secrets.key");
+    SecretsKey::create_file(&key).unwrap();
+    let example = std::fs::read_to_string(repo.join("deploy/warta.toml")).unwrap();
+    assert!(example.contains("# secrets = \"file\""));
+    let uncommented = example
+        .replace("# secrets = \"file\"", "secrets = \"file\"")
+        .replace(
+            "# secrets_key_file = \"/etc/warta/secrets.key\"",
+            &format!("secrets_key_file = {key:?}"),
+        );
+    let config = tmp.path().join("warta.toml");
+    std::fs::write(&config, uncommented).unwrap();
+    let o = bare_warta(&home)
+        .args(["serve", "--check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("secrets = file, key {}", key.display())),
+        "{}",
+        text(&o)
+    );
+
+    // Under systemd the credential alone selects the file.
+    let creds = tmp.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    SecretsKey::create_file(&creds.join("warta-secrets-key")).unwrap();
+    let o = bare_warta(&home)
+        .args(["serve", "--check", "--config"])
+        .arg(repo.join("deploy/warta.toml"))
+        .env("CREDENTIALS_DIRECTORY", &creds)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("systemd credential warta-secrets-key"),
+        "{}",
+        text(&o)
+    );
+}
