@@ -739,6 +739,11 @@ mod tests {
         assert!(e.to_string().contains("`data`"), "{e}");
     }
 
+    /// An environment of one variable.
+    fn one_var<'a>(name: &'a str, value: &'a str) -> impl Fn(&str) -> Option<String> + 'a {
+        move |n| (n == name).then(|| value.to_string())
+    }
+
     fn key_in(dir: &Path, name: &str) -> PathBuf {
         let path = dir.join(name);
         warta_secrets::SecretsKey::create_file(&path).unwrap();
@@ -758,12 +763,8 @@ mod tests {
 
         // The setting (here from the environment) picks the file.
         let key = key_in(keys.path(), "secrets.key");
-        let var: &'static str = Box::leak(key.to_string_lossy().into_owned().into_boxed_str());
-        let s = resolve(
-            &data,
-            &env(Box::leak(Box::new([("WARTA_SECRETS_KEY_FILE", var)]))),
-        )
-        .unwrap();
+        let var = key.to_string_lossy().into_owned();
+        let s = resolve(&data, &one_var("WARTA_SECRETS_KEY_FILE", &var)).unwrap();
         assert_eq!(
             s.hub.secrets,
             SecretsConfig::File {
@@ -779,11 +780,9 @@ mod tests {
         // So does the systemd credential, unless the keyring is asked for.
         let creds = tempfile::tempdir().unwrap();
         let cred = key_in(creds.path(), KEY_CREDENTIAL);
-        let dir: &'static str =
-            Box::leak(creds.path().to_string_lossy().into_owned().into_boxed_str());
-        let systemd: &'static [(&str, &str)] =
-            Box::leak(Box::new([("CREDENTIALS_DIRECTORY", dir)]));
-        let s = resolve(&data, &env(systemd)).unwrap();
+        let dir = creds.path().to_string_lossy().into_owned();
+        let systemd = one_var("CREDENTIALS_DIRECTORY", &dir);
+        let s = resolve(&data, &systemd).unwrap();
         assert_eq!(s.hub.secrets, SecretsConfig::File { key_file: cred });
         assert!(
             s.describe().contains("systemd credential"),
@@ -796,7 +795,7 @@ mod tests {
             ..ServeArgs::default()
         };
         assert_eq!(
-            resolve(&keyring, &env(systemd)).unwrap().hub.secrets,
+            resolve(&keyring, &systemd).unwrap().hub.secrets,
             SecretsConfig::Keyring
         );
     }
