@@ -127,11 +127,12 @@ describe("website form", () => {
     expect(isTargetField(undefined)).toBe(false);
   });
 
-  test("a refused secret: missing when nothing was typed, the keyring when something was", () => {
+  test("a refused secret: missing when nothing was typed, the secret store when something was", () => {
     expect(targetErrorKey("secret", emptyTargetForm("wordpress"))).toBe("websites.invalid.secret_wordpress");
     expect(targetErrorKey("secret", emptyTargetForm("webhook"))).toBe("websites.invalid.secret_webhook");
     expect(targetErrorKey("secret", { ...emptyTargetForm("webhook"), secret: "k" })).toBe("websites.invalid.secret_keyring");
-    expect(tr(id)("websites.invalid.secret_keyring")).toContain("Keyring sistem operasi");
+    expect(tr(id)("websites.invalid.secret_keyring")).toContain("keyring sistem operasi");
+    expect(tr(id)("websites.invalid.secret_keyring")).toContain("berkas rahasia server");
   });
 });
 

@@ -338,7 +338,7 @@ pub struct PublicationStatus {
 }
 
 /// A website the office publishes to. Secrets are write-only: `has_secret` says one is stored
-/// (in the OS keyring), it is never sent back.
+/// (in the OS keyring, or the hub's encrypted secrets file), it is never sent back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PublishTargetInfo {
@@ -360,7 +360,8 @@ pub struct PublishTargetInfo {
 }
 
 /// Adds or changes a website. `secret` (application password, webhook key) goes to the OS
-/// keyring; leave it out when changing other fields to keep the stored one.
+/// keyring, or the hub's encrypted secrets file on a server; leave it out when changing other
+/// fields to keep the stored one.
 #[derive(Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct PublishTargetInput {

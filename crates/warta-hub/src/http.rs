@@ -1137,7 +1137,7 @@ async fn publish_targets(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::Pu
     blocking(move || o.publish_targets(&c)).await.map(Json)
 }
 
-/// Adds a website; its secret goes to the OS keyring (admin).
+/// Adds a website; its secret goes to the OS keyring or the encrypted secrets file (admin).
 #[utoipa::path(post, path = "/targets", tag = "publishing", security(("bearer" = [])),
     request_body = api::PublishTargetInput,
     responses(

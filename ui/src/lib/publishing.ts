@@ -114,7 +114,8 @@ export function isTargetField(f: string | undefined): f is TargetField {
 
 /**
  * The catalog key explaining a refused field. The hub names `secret` both when a required
- * password or key is missing and when the OS keyring cannot store a typed one: the form tells
+ * password or key is missing and when the secret store (the OS keyring, or an office server's
+ * encrypted secrets file) cannot store a typed one: the form tells
  * them apart by whether anything was typed.
  */
 export function targetErrorKey(field: TargetField, form: TargetForm): string {

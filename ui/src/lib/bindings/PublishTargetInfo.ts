@@ -2,7 +2,7 @@
 
 /**
  * A website the office publishes to. Secrets are write-only: `has_secret` says one is stored
- * (in the OS keyring), it is never sent back.
+ * (in the OS keyring, or the hub's encrypted secrets file), it is never sent back.
  */
 export type PublishTargetInfo = { id: number, name: string, 
 /**

@@ -2,6 +2,7 @@
 
 /**
  * Adds or changes a website. `secret` (application password, webhook key) goes to the OS
- * keyring; leave it out when changing other fields to keep the stored one.
+ * keyring, or the hub's encrypted secrets file on a server; leave it out when changing other
+ * fields to keep the stored one.
  */
 export type PublishTargetInput = { name: string, kind: string, url?: string, username?: string, folder?: string, git: boolean, enabled: boolean, secret?: string, };
