@@ -68,6 +68,41 @@ enum SecretsCommand {
     /// Write a new random key (mode 0600) to PATH, outside the data folder, e.g.
     /// /etc/warta/secrets.key; never replaces an existing file.
     InitKey { path: PathBuf },
+    /// Check that every secret in the data folder's secrets.enc opens with the key; list them.
+    Check {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+    /// With the hub stopped: seal every secret again under a new key (made first with
+    /// init-key), e.g. when the old key may have been seen. Then start the hub with the new key.
+    Rekey {
+        #[arg(long)]
+        data: PathBuf,
+        /// The key the file is sealed with now.
+        #[arg(long)]
+        key_file: PathBuf,
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+}
+
+/// The secrets file of `data` opened with the key in `key_file` (both checked).
+fn secrets_file(
+    data: &std::path::Path,
+    key_file: &std::path::Path,
+) -> anyhow::Result<warta_secrets::FileStore> {
+    if !data.join(warta_secrets::SECRETS_FILE_NAME).is_file() {
+        bail!(
+            "no secrets file in {} (expected {}): nothing is stored there yet",
+            data.display(),
+            warta_secrets::SECRETS_FILE_NAME
+        );
+    }
+    warta_hub::check_key_outside_data(data, key_file)?;
+    let key = warta_secrets::SecretsKey::read_file(key_file)?;
+    Ok(warta_secrets::FileStore::open(data, &key)?)
 }
 
 #[derive(Subcommand)]
@@ -205,6 +240,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: MediaCommand::Process(args),
         } => media::process(args),
         Command::Import(args) => import::run(args),
+        Command::Secrets {
+            command: SecretsCommand::Check { data, key_file },
+        } => {
+            let store = secrets_file(&data, &key_file)?;
+            let ids = store.check()?;
+            println!(
+                "{}: {} {}, every one opens with this key",
+                store.path().display(),
+                ids.len(),
+                if ids.len() == 1 { "secret" } else { "secrets" }
+            );
+            for id in ids {
+                println!("  {id}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Secrets {
+            command:
+                SecretsCommand::Rekey {
+                    data,
+                    key_file,
+                    new_key_file,
+                },
+        } => {
+            let store = secrets_file(&data, &key_file)?;
+            warta_hub::check_key_outside_data(&data, &new_key_file)?;
+            let new = warta_secrets::SecretsKey::read_file(&new_key_file)?;
+            let n = store.rekey(&new)?;
+            println!(
+                "{}: {n} secret(s) sealed again under the key in {} (key id {}). Start the hub \
+                 with that key now; the old key no longer opens the file.",
+                store.path().display(),
+                new_key_file.display(),
+                new.id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Secrets {
             command: SecretsCommand::InitKey { path },
         } => {

@@ -514,10 +514,62 @@ fn a_hub_without_a_keyring_publishes_to_a_webhook_with_its_key_kept_encrypted() 
         )
         .unwrap();
     let secret = store
-        .get(&SecretId::new(secret_id).unwrap())
+        .get(&SecretId::new(secret_id.clone()).unwrap())
         .unwrap()
         .expect("the website's key in the restored secrets file");
     assert_eq!(secret.expose_secret(), WEBHOOK_KEY);
+    drop(store);
+
+    // `warta secrets check` lists it; `rekey` moves it to a new key, after which only the new
+    // key opens the file.
+    let o = bare_warta(&home)
+        .args(["secrets", "check", "--data"])
+        .arg(&restored)
+        .arg("--key-file")
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 secret, every one opens"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains(&secret_id), "{}", text(&o));
+    let rotated = etc.join("rotated.key");
+    SecretsKey::create_file(&rotated).unwrap();
+    let o = bare_warta(&home)
+        .args(["secrets", "rekey", "--data"])
+        .arg(&restored)
+        .arg("--key-file")
+        .arg(&key_file)
+        .arg("--new-key-file")
+        .arg(&rotated)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bare_warta(&home)
+        .args(["secrets", "check", "--data"])
+        .arg(&restored)
+        .arg("--key-file")
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("written with another key"),
+        "{}",
+        text(&o)
+    );
+    let moved = FileStore::open(&restored, &SecretsKey::read_file(&rotated).unwrap()).unwrap();
+    assert_eq!(
+        moved
+            .get(&SecretId::new(secret_id).unwrap())
+            .unwrap()
+            .unwrap()
+            .expose_secret(),
+        WEBHOOK_KEY
+    );
 
     // Another key: the hub does not start, and says why; the file is untouched.
     let before = std::fs::read(&secrets_file).unwrap();

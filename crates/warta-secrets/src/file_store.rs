@@ -217,6 +217,45 @@ impl FileStore {
         &self.path
     }
 
+    /// The ids of the stored secrets, after checking that every one opens with this store's
+    /// key (`warta secrets check`). The first that does not is the error.
+    pub fn check(&self) -> Result<Vec<SecretId>, Error> {
+        let entries = self.load()?;
+        self.check_all(&entries)?;
+        entries
+            .keys()
+            .map(|id| {
+                SecretId::new(id.as_str())
+                    .map_err(|_| self.damaged(format!("{id:?} is not a secret id")))
+            })
+            .collect()
+    }
+
+    /// Seals every secret again under `new` and records its key id, in one atomic rewrite
+    /// (`warta secrets rekey`, with the hub stopped: a running hub keeps the old key and would
+    /// then refuse the file). Nothing is written unless every secret opens with the old key.
+    /// Returns how many secrets were sealed again.
+    pub fn rekey(&self, new: &SecretsKey) -> Result<usize, Error> {
+        let _one_at_a_time = FILE_WRITES.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self.load()?;
+        let next = FileStore {
+            path: self.path.clone(),
+            cipher: XChaCha20Poly1305::new(new.0.as_slice().into()),
+            key_id: new.id(),
+            #[cfg(test)]
+            fail_write_after: std::sync::atomic::AtomicUsize::new(usize::MAX),
+        };
+        let mut sealed = BTreeMap::new();
+        for (id, entry) in &entries {
+            let secret = self.open_entry(id, entry)?;
+            let secret_id = SecretId::new(id.as_str())
+                .map_err(|_| self.damaged(format!("{id:?} is not a secret id")))?;
+            sealed.insert(id.clone(), next.seal(&secret_id, &secret)?);
+        }
+        next.save(sealed)?;
+        Ok(entries.len())
+    }
+
     fn damaged(&self, problem: impl Into<String>) -> Error {
         Error::Damaged {
             path: self.path.clone(),
@@ -666,6 +705,45 @@ mod tests {
         let again = store(dir.path(), &key);
         assert_eq!(get(&again, 1).unwrap().as_deref(), Some("lama"));
         assert_eq!(get(&again, 2).unwrap(), None);
+    }
+
+    #[test]
+    fn check_lists_what_opens_and_rekey_moves_every_secret_to_the_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = SecretsKey::generate();
+        let s = store(dir.path(), &old);
+        s.set(&SecretId::target(1), &Secret::new("satu")).unwrap();
+        s.set(&SecretId::target(2), &Secret::new("dua")).unwrap();
+        let ids: Vec<String> = s.check().unwrap().iter().map(|i| i.to_string()).collect();
+        assert_eq!(ids, ["target/1", "target/2"]);
+
+        let new = SecretsKey::generate();
+        assert_eq!(s.rekey(&new).unwrap(), 2);
+        assert!(matches!(
+            FileStore::open(dir.path(), &old),
+            Err(Error::WrongKey { .. })
+        ));
+        let moved = store(dir.path(), &new);
+        assert_eq!(get(&moved, 1).unwrap().as_deref(), Some("satu"));
+        assert_eq!(get(&moved, 2).unwrap().as_deref(), Some("dua"));
+        assert_eq!(mode_of(moved.path()), 0o600);
+
+        // A damaged entry stops both, and rekey writes nothing.
+        let mut v = read_json(moved.path());
+        v["entries"]["target/2"]["sealed"] = "00".into();
+        std::fs::write(moved.path(), serde_json::to_vec(&v).unwrap()).unwrap();
+        let before = std::fs::read(moved.path()).unwrap();
+        let err = moved.check().unwrap_err();
+        assert!(err.to_string().contains("entry target/2"), "{err}");
+        assert!(matches!(
+            moved.rekey(&SecretsKey::generate()),
+            Err(Error::Damaged { .. })
+        ));
+        assert_eq!(std::fs::read(moved.path()).unwrap(), before);
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
     }
 
     #[test]
