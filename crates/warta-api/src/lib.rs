@@ -203,6 +203,50 @@ pub struct UpdateUser {
     pub password: Option<String>,
 }
 
+// ---------- sessions and units ----------
+
+/// A live (neither expired nor revoked) session of a user. Its `id` names it; the token is
+/// never shown again after sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SessionInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The session this request was made with.
+    pub current: bool,
+}
+
+/// `POST /users/{id}/sessions/revoke`: how many live sessions were ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct RevokedSessions {
+    #[ts(type = "number")]
+    pub revoked: i64,
+}
+
+/// One of the office's units (bidang, bagian); users belong to one by its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct Unit {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    /// Users (active or not) in this unit.
+    #[ts(type = "number")]
+    pub users: i64,
+}
+
+/// `POST /units` and `PUT /units/{id}`: a unit's name (1 to 100 characters, unique ignoring
+/// case). Renaming a unit moves its users with it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct UnitInput {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
 // ---------- items (SOP-A) ----------
 
 /// Fields a reporter or editor writes.

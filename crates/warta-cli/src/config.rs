@@ -53,6 +53,9 @@ pub struct ServeArgs {
     /// How long requests in flight may take once shutdown begins, e.g. 10s [default: 10s].
     #[arg(long)]
     pub shutdown_grace: Option<String>,
+    /// How long a sign-in lasts, in hours (1 to 720) [default: 12].
+    #[arg(long)]
+    pub session_hours: Option<String>,
     /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.
     #[arg(long, value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
@@ -114,6 +117,7 @@ struct FileConfig {
     log_format: Option<String>,
     log_level: Option<String>,
     shutdown_grace: Option<String>,
+    session_hours: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     tls: Option<FileTls>,
     backup: Option<FileBackup>,
@@ -263,6 +267,7 @@ fn flatten(file: FileConfig) -> BTreeMap<&'static str, String> {
     put("log_format", file.log_format);
     put("log_level", file.log_level);
     put("shutdown_grace", file.shutdown_grace);
+    put("session_hours", file.session_hours.map(|n| n.to_string()));
     put("trusted_proxies", file.trusted_proxies.map(|v| v.join(",")));
     let tls = file.tls.unwrap_or_default();
     put("tls.cert", tls.cert.map(path));
@@ -293,6 +298,7 @@ fn flags(args: &ServeArgs) -> BTreeMap<&'static str, String> {
     put("log_format", args.log_format.clone());
     put("log_level", args.log_level.clone());
     put("shutdown_grace", args.shutdown_grace.clone());
+    put("session_hours", args.session_hours.clone());
     put(
         "trusted_proxies",
         (!args.trusted_proxies.is_empty()).then(|| args.trusted_proxies.join(",")),
@@ -413,6 +419,11 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
 
     let grace_raw = layers.or_default("shutdown_grace", "10s");
     let shutdown_grace = parse_duration(&grace_raw)?;
+    let hours_raw = layers.or_default("session_hours", "12");
+    let session_hours = match parse_count(&hours_raw)? {
+        n @ 1..=720 => n as u32,
+        _ => return Err(hours_raw.refuse("is more than 720 hours (30 days)")),
+    };
 
     let trusted_proxies = match layers.get("trusted_proxies") {
         Some(raw) => raw
@@ -511,6 +522,7 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
             shutdown_grace,
             backup,
             secrets,
+            session_hours,
         },
         log_format,
         log_level,
@@ -625,6 +637,7 @@ impl Settings {
             "shutdown_grace",
             humantime::format_duration(h.shutdown_grace).to_string(),
         );
+        line("session_hours", h.session_hours.to_string());
         line(
             "trusted_proxies",
             h.trusted_proxies

@@ -217,6 +217,7 @@ fn the_example_config_and_every_setting_it_documents_are_accepted() {
         "public_url = https://warta.example.go.id",
         "log_format = json",
         "shutdown_grace = 10s",
+        "session_hours = 12",
         "trusted_proxies = 127.0.0.1/32, ::1/128",
         "backup.dir = /var/backups/warta",
         "backup.every = 6h",

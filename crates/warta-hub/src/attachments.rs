@@ -696,17 +696,23 @@ impl Office {
         attachment_id: i64,
         variant: Variant,
     ) -> HubResult<(PathBuf, String, String)> {
-        let conn = self.db();
-        let r = load(&conn, attachment_id)?;
-        let item = Self::load_item(&conn, r.item_id)?;
-        Self::check_view(caller, &item)?;
-        if !r.allows(Some(caller), variant) {
-            return Err(HubError::Forbidden(
-                "originals of photos are for editors and above".into(),
-            ));
-        }
-        let (sha, mime) = r.file(variant).ok_or(HubError::NotFound("file"))?;
-        Ok((self.blob_path(sha)?, mime.to_string(), r.filename.clone()))
+        let mut item_id = None;
+        let result = (|| {
+            let conn = self.db();
+            let r = load(&conn, attachment_id)?;
+            let item = Self::load_item(&conn, r.item_id)?;
+            Self::check_view(caller, &item)?;
+            item_id = Some(item.id);
+            if !r.allows(Some(caller), variant) {
+                return Err(HubError::Forbidden(
+                    "originals of photos are for editors and above".into(),
+                ));
+            }
+            let (sha, mime) = r.file(variant).ok_or(HubError::NotFound("file"))?;
+            Ok((self.blob_path(sha)?, mime.to_string(), r.filename.clone()))
+        })();
+        // A refused original is audited like every other refusal (the lock is released first).
+        self.refuse_unless(caller, item_id, "attachment.download", result)
     }
 
     /// A variant's file reached through its signed URL.

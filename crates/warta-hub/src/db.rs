@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_lock_activity.sql"),
     include_str!("../migrations/0005_uploads.sql"),
     include_str!("../migrations/0006_search.sql"),
+    include_str!("../migrations/0007_sessions_units.sql"),
 ];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.

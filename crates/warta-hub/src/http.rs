@@ -195,6 +195,12 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(me))
         .routes(routes!(list_users, add_user))
         .routes(routes!(update_user))
+        .routes(routes!(my_sessions))
+        .routes(routes!(revoke_my_session))
+        .routes(routes!(user_sessions))
+        .routes(routes!(revoke_user_sessions))
+        .routes(routes!(list_units, add_unit))
+        .routes(routes!(rename_unit))
         .routes(routes!(tasks))
         .routes(routes!(list_items, create_item))
         .routes(routes!(get_item, save_item))
@@ -347,6 +353,119 @@ async fn me(c: Caller) -> Json<api::User> {
         unit: c.unit,
         active: true,
     })
+}
+
+/// The caller's own live sessions (this laptop's is marked `current`).
+#[utoipa::path(get, path = "/me/sessions", tag = "session", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::SessionInfo>),
+        (status = 401, response = Unauthenticated),
+    ))]
+async fn my_sessions(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::SessionInfo>>> {
+    blocking(move || o.my_sessions(&c)).await.map(Json)
+}
+
+/// Ends one of the caller's own sessions (for example a laptop left elsewhere).
+#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "session", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id", example = 3)),
+    responses(
+        (status = 204, description = "The session is ended"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ))]
+async fn revoke_my_session(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<StatusCode> {
+    blocking(move || o.revoke_my_session(&c, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A user's live sessions (admin).
+#[utoipa::path(get, path = "/users/{id}/sessions", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id", example = 2)),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::SessionInfo>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn user_sessions(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<Vec<api::SessionInfo>>> {
+    blocking(move || o.user_sessions(&c, id)).await.map(Json)
+}
+
+/// Ends every live session of a user (admin); they must sign in again.
+#[utoipa::path(post, path = "/users/{id}/sessions/revoke", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id", example = 2)),
+    responses(
+        (status = 200, description = "OK", body = api::RevokedSessions),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn revoke_user_sessions(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::RevokedSessions>> {
+    blocking(move || o.revoke_user_sessions(&c, id))
+        .await
+        .map(Json)
+}
+
+// ---------- units ----------
+
+/// The office's units, by name.
+#[utoipa::path(get, path = "/units", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::Unit>),
+        (status = 401, response = Unauthenticated),
+    ))]
+async fn list_units(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::Unit>>> {
+    blocking(move || o.list_units(&c)).await.map(Json)
+}
+
+/// Adds a unit (admin). Names are unique ignoring case.
+#[utoipa::path(post, path = "/units", tag = "users", security(("bearer" = [])),
+    request_body = api::UnitInput,
+    responses(
+        (status = 201, description = "Created", body = api::Unit),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ))]
+async fn add_unit(
+    State(o): Hub,
+    c: Caller,
+    Json(u): Json<api::UnitInput>,
+) -> HubResult<(StatusCode, Json<api::Unit>)> {
+    blocking(move || o.add_unit(&c, u))
+        .await
+        .map(|u| (StatusCode::CREATED, Json(u)))
+}
+
+/// Renames a unit (admin); its users move with it.
+#[utoipa::path(put, path = "/units/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Unit id", example = 1)),
+    request_body = api::UnitInput,
+    responses(
+        (status = 200, description = "OK", body = api::Unit),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn rename_unit(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(u): Json<api::UnitInput>,
+) -> HubResult<Json<api::Unit>> {
+    blocking(move || o.rename_unit(&c, id, u)).await.map(Json)
 }
 
 // ---------- users ----------

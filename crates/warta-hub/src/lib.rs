@@ -65,6 +65,8 @@ pub struct HubConfig {
     /// Where publishing-target secrets are kept: the OS keyring (the default), or the
     /// encrypted secrets file of a server without one.
     pub secrets: SecretsConfig,
+    /// How long a session lasts after sign-in, in hours (default [`office::SESSION_HOURS`]).
+    pub session_hours: u32,
 }
 
 impl HubConfig {
@@ -81,6 +83,7 @@ impl HubConfig {
             shutdown_grace: Duration::from_secs(10),
             backup: None,
             secrets: SecretsConfig::Keyring,
+            session_hours: office::SESSION_HOURS,
         }
     }
 }

@@ -21,8 +21,11 @@ use crate::clock::Clock;
 use crate::error::{HubError, HubResult};
 use crate::publish::{PublishTarget, PublishedPage, StaticSite};
 
-/// How long a session token stays valid.
-const SESSION_HOURS: i64 = 12;
+/// How long a session token stays valid unless the hub is configured otherwise
+/// ([`HubConfig::session_hours`]).
+pub const SESSION_HOURS: u32 = 12;
+/// Longest a unit's name may be, in characters.
+pub const UNIT_NAME_MAX: usize = 100;
 /// Failed sign-ins counted over this many minutes.
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 /// Failures of one account in the window before it must wait.
@@ -42,6 +45,8 @@ pub struct Caller {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub unit: String,
+    /// The session the request came with (`None` for the CLI and demo seeding).
+    pub session_id: Option<i64>,
 }
 
 impl Caller {
@@ -433,7 +438,12 @@ impl Office {
         let token = auth::new_token();
         tx.exec(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![auth::token_hash(&token), user_id, now, now + Duration::hours(SESSION_HOURS)],
+            params![
+                auth::token_hash(&token),
+                user_id,
+                now,
+                now + Duration::hours(i64::from(self.config.session_hours.max(1)))
+            ],
         )?;
         let user = tx.row(
             &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
@@ -515,23 +525,26 @@ impl Office {
     /// Resolves a bearer token to the signed-in user.
     pub fn authenticate(&self, token: &str) -> HubResult<Caller> {
         let now = self.now();
-        let row: Option<(api::User, DateTime<Utc>, bool)> = self
+        let row: Option<(api::User, DateTime<Utc>, bool, i64)> = self
             .db()
             .row(
-                "SELECT u.id, u.username, u.display_name, u.roles, u.unit, u.active, s.expires_at, s.revoked
+                "SELECT u.id, u.username, u.display_name, u.roles, u.unit, u.active, s.expires_at, s.revoked, s.id
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
                 [auth::token_hash(token)],
-                |r| Ok((user_from_row(r)?, r.get(6)?, r.get(7)?)),
+                |r| Ok((user_from_row(r)?, r.get(6)?, r.get(7)?, r.get(8)?)),
             )
             .optional()?;
         match row {
-            Some((u, expires, revoked)) if !revoked && expires > now && u.active => Ok(Caller {
-                id: u.id,
-                username: u.username,
-                display_name: u.display_name,
-                roles: u.roles,
-                unit: u.unit,
-            }),
+            Some((u, expires, revoked, sid)) if !revoked && expires > now && u.active => {
+                Ok(Caller {
+                    id: u.id,
+                    username: u.username,
+                    display_name: u.display_name,
+                    roles: u.roles,
+                    unit: u.unit,
+                    session_id: Some(sid),
+                })
+            }
             _ => Err(HubError::Unauthenticated),
         }
     }
@@ -598,6 +611,12 @@ impl Office {
         if exists {
             return Err(HubError::validation("username", "that user name is taken"));
         }
+        // An admin picks one of the office's units; the CLI and first-run set-up may name a
+        // new one, which is then added.
+        let unit = match by {
+            Some(_) => Self::known_unit(&tx, &new.unit)?,
+            None => Self::unit_or_add(&tx, now, &new.unit)?,
+        };
         tx.exec(
             "INSERT INTO users (username, display_name, password_hash, roles, unit, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -606,7 +625,7 @@ impl Office {
                 new.display_name.trim(),
                 hash,
                 roles_string(&new.roles),
-                new.unit.trim(),
+                unit,
                 now
             ],
         )?;
@@ -686,13 +705,14 @@ impl Office {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction()?;
+        let unit = Self::known_unit(&tx, &upd.unit)?;
         let n = tx.exec(
             "UPDATE users SET display_name = ?2, roles = ?3, unit = ?4, active = ?5 WHERE id = ?1",
             params![
                 id,
                 upd.display_name.trim(),
                 roles_string(&upd.roles),
-                upd.unit.trim(),
+                unit,
                 upd.active
             ],
         )?;
@@ -715,7 +735,7 @@ impl Office {
             "user.updated",
             None,
             json!({ "user_id": id, "roles": roles_string(&upd.roles), "active": upd.active,
-                    "password_reset": upd.password.is_some() }),
+                    "unit": unit, "password_reset": upd.password.is_some() }),
         )?;
         let user = tx.row(
             &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
@@ -724,6 +744,306 @@ impl Office {
         )?;
         tx.commit()?;
         Ok(user)
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    /// Live sessions (neither expired nor revoked) of `user_id`, newest first; `current` marks
+    /// the caller's own.
+    fn live_sessions(&self, caller: &Caller, user_id: i64) -> HubResult<Vec<api::SessionInfo>> {
+        let now = self.now();
+        let conn = self.db();
+        let sessions = crate::db::all(
+            &conn,
+            "SELECT id, created_at, expires_at FROM sessions
+             WHERE user_id = ?1 AND revoked = 0 AND expires_at > ?2 ORDER BY id DESC LIMIT 500",
+            params![user_id, now],
+            |r| {
+                let id: i64 = r.get(0)?;
+                Ok(api::SessionInfo {
+                    id,
+                    created_at: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    current: caller.session_id == Some(id),
+                })
+            },
+        )?;
+        Ok(sessions)
+    }
+
+    /// The caller's own live sessions (every signed-in user).
+    pub fn my_sessions(&self, caller: &Caller) -> HubResult<Vec<api::SessionInfo>> {
+        self.live_sessions(caller, caller.id)
+    }
+
+    /// Ends one of the caller's own sessions (another laptop's, or this one: signing out).
+    /// Another user's session id is answered like an unknown one.
+    pub fn revoke_my_session(&self, caller: &Caller, session_id: i64) -> HubResult<()> {
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let n = tx.exec(
+            "UPDATE sessions SET revoked = 1
+             WHERE id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3",
+            params![session_id, caller.id, now],
+        )?;
+        if n == 0 {
+            return Err(HubError::NotFound("session"));
+        }
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "auth.session_revoked",
+            None,
+            json!({ "user_id": caller.id, "session_id": session_id, "count": 1 }),
+        )?;
+        tx.commit()?;
+        drop(conn);
+        // An event stream opened with that session ends now.
+        self.events.sessions_changed();
+        Ok(())
+    }
+
+    fn require_user(conn: &Connection, user_id: i64) -> HubResult<()> {
+        let exists: bool = conn.row(
+            "SELECT count(*) > 0 FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )?;
+        if exists {
+            Ok(())
+        } else {
+            Err(HubError::NotFound("user"))
+        }
+    }
+
+    /// A user's live sessions (admin).
+    pub fn user_sessions(&self, caller: &Caller, user_id: i64) -> HubResult<Vec<api::SessionInfo>> {
+        self.refuse_unless(
+            caller,
+            None,
+            "session.list",
+            caller.require(Role::Admin, "listing another user's sessions"),
+        )?;
+        Self::require_user(&self.db(), user_id)?;
+        self.live_sessions(caller, user_id)
+    }
+
+    /// Ends every live session of a user (admin): a lost laptop, a password that leaked.
+    pub fn revoke_user_sessions(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+    ) -> HubResult<api::RevokedSessions> {
+        self.refuse_unless(
+            caller,
+            None,
+            "session.revoke",
+            caller.require(Role::Admin, "ending another user's sessions"),
+        )?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        Self::require_user(&tx, user_id)?;
+        let n = tx.exec(
+            "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0 AND expires_at > ?2",
+            params![user_id, now],
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "auth.session_revoked",
+            None,
+            json!({ "user_id": user_id, "session_id": null, "count": n }),
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.events.sessions_changed();
+        Ok(api::RevokedSessions { revoked: n as i64 })
+    }
+
+    // ---------------------------------------------------------------- units
+
+    fn validate_unit_name(name: &str) -> HubResult<String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(HubError::validation("name", "a unit needs a name"));
+        }
+        if name.chars().count() > UNIT_NAME_MAX {
+            return Err(HubError::validation(
+                "name",
+                format!("a unit's name has at most {UNIT_NAME_MAX} characters"),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(HubError::validation(
+                "name",
+                "a unit's name cannot hold line breaks or control characters",
+            ));
+        }
+        Ok(name.to_string())
+    }
+
+    /// The unit's name as the office spells it, for a user's `unit` field: empty (no unit) or
+    /// the name of an existing unit (ignoring case).
+    fn known_unit(conn: &Connection, unit: &str) -> HubResult<String> {
+        let unit = unit.trim();
+        if unit.is_empty() {
+            return Ok(String::new());
+        }
+        conn.row("SELECT name FROM units WHERE name = ?1", [unit], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| {
+            HubError::validation(
+                "unit",
+                format!("there is no unit \"{unit}\"; add it under Units first"),
+            )
+        })
+    }
+
+    /// [`Office::known_unit`], adding the unit when it is new (CLI, set-up, demo).
+    fn unit_or_add(conn: &Connection, now: DateTime<Utc>, unit: &str) -> HubResult<String> {
+        if unit.trim().is_empty() {
+            return Ok(String::new());
+        }
+        let name = Self::validate_unit_name(unit)?;
+        conn.exec(
+            "INSERT OR IGNORE INTO units (name, created_at) VALUES (?1, ?2)",
+            params![name, now],
+        )?;
+        Self::known_unit(conn, &name)
+    }
+
+    fn unit_by_id(conn: &Connection, id: i64) -> HubResult<api::Unit> {
+        conn.row(
+            "SELECT id, name, (SELECT count(*) FROM users WHERE users.unit = units.name)
+             FROM units WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(api::Unit {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    users: r.get(2)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or(HubError::NotFound("unit"))
+    }
+
+    /// The office's units, by name (every signed-in user: forms offer them).
+    pub fn list_units(&self, _caller: &Caller) -> HubResult<Vec<api::Unit>> {
+        let conn = self.db();
+        let units = crate::db::all(
+            &conn,
+            "SELECT id, name, (SELECT count(*) FROM users WHERE users.unit = units.name)
+             FROM units ORDER BY name",
+            [],
+            |r| {
+                Ok(api::Unit {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    users: r.get(2)?,
+                })
+            },
+        )?;
+        Ok(units)
+    }
+
+    /// Adds a unit (admin). Names are unique ignoring case.
+    pub fn add_unit(&self, caller: &Caller, input: api::UnitInput) -> HubResult<api::Unit> {
+        self.refuse_unless(
+            caller,
+            None,
+            "unit.add",
+            caller.require(Role::Admin, "adding units"),
+        )?;
+        let name = Self::validate_unit_name(&input.name)?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let taken: bool = tx.row(
+            "SELECT count(*) > 0 FROM units WHERE name = ?1",
+            [&name],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(HubError::validation(
+                "name",
+                "there is already a unit with that name",
+            ));
+        }
+        tx.exec(
+            "INSERT INTO units (name, created_at) VALUES (?1, ?2)",
+            params![name, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "unit.added",
+            None,
+            json!({ "unit_id": id, "name": name }),
+        )?;
+        let unit = Self::unit_by_id(&tx, id)?;
+        tx.commit()?;
+        Ok(unit)
+    }
+
+    /// Renames a unit (admin); its users move with it. Items keep the unit they were written
+    /// under (their content is history).
+    pub fn rename_unit(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: api::UnitInput,
+    ) -> HubResult<api::Unit> {
+        self.refuse_unless(
+            caller,
+            None,
+            "unit.update",
+            caller.require(Role::Admin, "renaming units"),
+        )?;
+        let name = Self::validate_unit_name(&input.name)?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let old = Self::unit_by_id(&tx, id)?;
+        let taken: bool = tx.row(
+            "SELECT count(*) > 0 FROM units WHERE name = ?1 AND id <> ?2",
+            params![name, id],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(HubError::validation(
+                "name",
+                "there is already a unit with that name",
+            ));
+        }
+        tx.exec(
+            "UPDATE units SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        )?;
+        tx.exec(
+            "UPDATE users SET unit = ?2 WHERE unit = ?1",
+            params![old.name, name],
+        )?;
+        audit::append(
+            &tx,
+            now,
+            &caller.actor(),
+            "unit.renamed",
+            None,
+            json!({ "unit_id": id, "from": old.name, "to": name }),
+        )?;
+        let unit = Self::unit_by_id(&tx, id)?;
+        tx.commit()?;
+        Ok(unit)
     }
 
     // ---------------------------------------------------------------- refusals
@@ -2158,6 +2478,7 @@ impl Office {
             display_name: u.display_name,
             roles: u.roles,
             unit: u.unit,
+            session_id: None,
         })
     }
 }

@@ -809,10 +809,22 @@ async fn bad_attachments_get_clear_errors_and_leave_nothing_behind() {
     };
     let r = get("display").await.unwrap();
     assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let refused = |t: &TestHub| -> i64 {
+        t.db()
+            .query_row(
+                "SELECT count(*) FROM audit WHERE kind = 'refused'
+                 AND json_extract(data, '$.request') = 'attachment.download'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(refused(&t), 0);
     assert_eq!(
         get("original").await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    assert_eq!(refused(&t), 1, "the refused download is audited");
     assert_eq!(
         get("bogus").await.unwrap().status(),
         StatusCode::BAD_REQUEST
