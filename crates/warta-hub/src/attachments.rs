@@ -306,7 +306,7 @@ impl Office {
         media::validate_settings(&s)?;
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         media::save_settings(&tx, &s)?;
         audit::append(
             &tx,
@@ -345,7 +345,7 @@ impl Office {
             }
             let now = self.now();
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let item = Self::viewable(&tx, caller, item_id)?;
             Self::check_edit(&tx, caller, &item)?;
             let r = load(&tx, attachment_id)?;
@@ -475,7 +475,7 @@ impl Office {
     ) -> HubResult<api::Attachment> {
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let item = Self::load_item(&tx, id)?;
         Self::check_edit(&tx, caller, &item)?;
         let similar = match &d.phash {

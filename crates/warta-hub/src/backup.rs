@@ -116,7 +116,7 @@ pub fn make_backup_unless(
     };
     let logged = {
         let mut conn = office.db();
-        conn.transaction().and_then(|tx| {
+        conn.savepoint().and_then(|tx| {
             audit::append(&tx, now, &Actor::system(), kind, None, data)?;
             tx.commit()
         })
@@ -585,7 +585,7 @@ pub fn run_policy(
     let removed = prune(&policy.dir, policy.keep, policy.keep_days, office.now())?;
     if !removed.is_empty() {
         let mut conn = office.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         audit::append(
             &tx,
             office.now(),

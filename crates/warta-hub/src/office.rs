@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 use warta_api as api;
 use warta_api::Role;
@@ -179,35 +179,139 @@ pub struct Office {
     pub(crate) upload_locks: crate::uploads::UploadLocks,
     /// Checkpoints the WAL in the background; stops when the office is dropped.
     _checkpointer: crate::db::Checkpointer,
+    /// Group commits over `conn`.
+    group: Group,
 }
 
-/// The database connection, locked. When it is released after SQLite counted changes on it
-/// (a transaction committed, or rolled back), the change feed is rung: see `events.rs`.
+/// The database connection, locked, inside the current *group commit*.
+///
+/// Writes from concurrent requests are committed together: the first holder opens a
+/// transaction (`BEGIN`); each method works inside a savepoint of it (`conn.savepoint()`, never
+/// `transaction()`), which it releases or rolls back on its own. When a holder lets go while
+/// others are queued for the connection, it leaves the transaction open for them and waits until
+/// the group is committed; the last one in the queue (or the `MAX_GROUP`th) commits for all.
+/// A request is answered only after its group committed, so nothing is reported done that is not
+/// on disk, and one commit (its WAL frames written once) serves many requests: under load that
+/// was the larger half of a write's cost. If the commit fails, every member of the group fails.
+///
+/// On commit the change feed is rung (see `events.rs`): other connections see the changes now.
 pub(crate) struct Db<'a> {
-    conn: MutexGuard<'a, Connection>,
+    conn: Option<MutexGuard<'a, Connection>>,
+    /// `total_changes` when this holder got the connection: whether it wrote anything.
     changes: u64,
+    group: &'a Group,
     events: &'a crate::events::Events,
+}
+
+/// Requests committed together at most.
+const MAX_GROUP: u32 = 64;
+
+/// The state of group commits, next to the connection's mutex.
+#[derive(Default)]
+pub(crate) struct Group {
+    /// Threads waiting to lock the connection.
+    queued: std::sync::atomic::AtomicUsize,
+    state: Mutex<GroupState>,
+    committed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    /// The group now open (or the next one).
+    open: u64,
+    /// Holders that have finished in the open group.
+    members: u32,
+    /// Groups up to this one are done (committed or failed).
+    done: u64,
+    /// Groups whose commit failed, with why (a few kept).
+    failed: Vec<(u64, String)>,
+    /// `total_changes` when the open group began.
+    changes_at_start: u64,
 }
 
 impl std::ops::Deref for Db<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        &self.conn
+        self.conn.as_ref().expect("connection held")
     }
 }
 
 impl std::ops::DerefMut for Db<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+        self.conn.as_mut().expect("connection held")
     }
 }
 
 impl Drop for Db<'_> {
     fn drop(&mut self) {
-        // Any transaction borrowed from the guard has ended (committed or rolled back).
-        if self.conn.total_changes() != self.changes {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let mut state = self.group.state.lock().unwrap_or_else(|e| e.into_inner());
+        let epoch = state.open;
+        if conn.is_autocommit() {
+            // No transaction open: SQLite ended it (an I/O or full-disk error rolls the whole
+            // transaction back), so the work of those waiting in this group is gone too.
+            if state.members > 0 {
+                state
+                    .failed
+                    .push((epoch, "the database rolled the transaction back".into()));
+                Self::finish(&mut state, &self.group.committed);
+            }
+            return;
+        }
+        let queued = self.group.queued.load(std::sync::atomic::Ordering::SeqCst);
+        if conn.total_changes() == self.changes && queued > 0 {
+            // Only read: nothing of ours to wait for; the next holder carries the group on.
+            return;
+        }
+        state.members += 1;
+        if queued > 0 && state.members < MAX_GROUP && !std::thread::panicking() {
+            // Leave the transaction to the next holder and wait for the group's commit.
+            drop(conn);
+            while state.done < epoch + 1 {
+                state = self
+                    .group
+                    .committed
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            let failed = state.failed.iter().find(|(e, _)| *e == epoch).cloned();
+            drop(state);
+            if let Some((_, why)) = failed {
+                panic!("the database could not commit: {why}");
+            }
+            return;
+        }
+        let changed = conn.total_changes() != state.changes_at_start;
+        let result = conn.execute_batch("COMMIT");
+        if let Err(e) = &result {
+            let _ = conn.execute_batch("ROLLBACK");
+            state.failed.push((epoch, e.to_string()));
+            if state.failed.len() > 16 {
+                state.failed.remove(0);
+            }
+        }
+        Self::finish(&mut state, &self.group.committed);
+        drop(state);
+        drop(conn);
+        if changed && result.is_ok() {
             self.events.ring();
         }
+        if let Err(e) = result
+            && !std::thread::panicking()
+        {
+            panic!("the database could not commit: {e}");
+        }
+    }
+}
+
+impl Db<'_> {
+    fn finish(state: &mut GroupState, committed: &std::sync::Condvar) {
+        state.done = state.open + 1;
+        state.open += 1;
+        state.members = 0;
+        committed.notify_all();
     }
 }
 
@@ -249,6 +353,7 @@ impl Office {
             events: Arc::new(crate::events::Events::new(db_path.clone(), high)),
             lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),
             _checkpointer: crate::db::Checkpointer::start(&db_path)?,
+            group: Group::default(),
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
@@ -280,12 +385,27 @@ impl Office {
         format!("{}/site/", self.site_base.read().expect("site base"))
     }
 
+    /// The connection, in the current group commit (see [`Db`]). Methods open a savepoint for
+    /// their writes; a plain `transaction()` would fail inside the group's.
     pub(crate) fn db(&self) -> Db<'_> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.group.queued.fetch_add(1, SeqCst);
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        self.group.queued.fetch_sub(1, SeqCst);
+        if conn.is_autocommit() {
+            let mut state = self.group.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.changes_at_start = conn.total_changes();
+            drop(state);
+            // Should BEGIN fail, the methods' own savepoints still commit on their own.
+            if let Err(e) = conn.execute_batch("BEGIN") {
+                tracing::warn!("could not open a group commit: {e}");
+            }
+        }
         Db {
             changes: conn.total_changes(),
-            conn,
+            conn: Some(conn),
+            group: &self.group,
             events: &self.events,
         }
     }
@@ -419,7 +539,7 @@ impl Office {
         };
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let Some((user_id, _, _)) = found.filter(|_| ok) else {
             audit::append(
                 &tx,
@@ -602,7 +722,7 @@ impl Office {
         let hash = auth::hash_password(&new.password)?;
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let exists: bool = tx.row(
             "SELECT count(*) > 0 FROM users WHERE username = ?1",
             [&username],
@@ -704,7 +824,7 @@ impl Office {
         };
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let unit = Self::known_unit(&tx, &upd.unit)?;
         let n = tx.exec(
             "UPDATE users SET display_name = ?2, roles = ?3, unit = ?4, active = ?5 WHERE id = ?1",
@@ -781,7 +901,7 @@ impl Office {
     pub fn revoke_my_session(&self, caller: &Caller, session_id: i64) -> HubResult<()> {
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let n = tx.exec(
             "UPDATE sessions SET revoked = 1
              WHERE id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3",
@@ -844,7 +964,7 @@ impl Office {
         )?;
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         Self::require_user(&tx, user_id)?;
         let n = tx.exec(
             "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0 AND expires_at > ?2",
@@ -965,7 +1085,7 @@ impl Office {
         let name = Self::validate_unit_name(&input.name)?;
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let taken: bool = tx.row(
             "SELECT count(*) > 0 FROM units WHERE name = ?1",
             [&name],
@@ -1012,7 +1132,7 @@ impl Office {
         let name = Self::validate_unit_name(&input.name)?;
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let old = Self::unit_by_id(&tx, id)?;
         let taken: bool = tx.row(
             "SELECT count(*) > 0 FROM units WHERE name = ?1 AND id <> ?2",
@@ -1232,7 +1352,7 @@ impl Office {
     fn settle_lock(&self, id: i64) -> HubResult<Option<i64>> {
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let mut item = match Self::load_item(&tx, id) {
             Ok(item) => item,
             Err(HubError::NotFound(_)) => return Ok(None),
@@ -1730,7 +1850,7 @@ impl Office {
     }
 
     fn insert_revision(
-        tx: &Transaction,
+        tx: &Connection,
         item_id: i64,
         version: i64,
         author: i64,
@@ -1808,7 +1928,7 @@ impl Office {
         let def = self.sop("sop-a")?;
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         tx.exec(
             "INSERT INTO items (sop, title, summary, body, category, tags, unit, author_id, version, step,
                                 step_entered_at, created_at, updated_at)
@@ -1856,7 +1976,7 @@ impl Office {
                 return Err(self.lock_expired_error(None));
             }
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let item = Self::load_item(&tx, id)?;
             Self::check_view(caller, &item)?;
             if let Err(refusal) = Self::check_edit(&tx, caller, &item) {
@@ -1952,7 +2072,7 @@ impl Office {
                 ));
             }
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let current = Self::load_item(&tx, id)?;
             if current.step != item.step || current.version != item.version {
                 // Someone acted in between; re-check against the new state.
@@ -2025,7 +2145,7 @@ impl Office {
             let def = self.sop("sop-a")?;
             let now = self.now();
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let item = Self::load_item(&tx, id)?;
             Self::check_view(caller, &item)?;
             caller.require(Role::Editor, "claiming an item")?;
@@ -2087,7 +2207,7 @@ impl Office {
             self.settle_lock(id)?;
             let now = self.now();
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let item = Self::load_item(&tx, id)?;
             Self::check_view(caller, &item)?;
             let Some(holder) = item.lock_user_id else {
@@ -2135,7 +2255,7 @@ impl Office {
         }
         let now = self.now();
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let item = Self::load_item(&tx, id)?;
         Self::check_view(caller, &item)?;
         tx.exec(
@@ -2354,7 +2474,7 @@ impl Office {
         let users: i64 = conn.row("SELECT count(*) FROM users", [], |r| r.get(0))?;
         let have: i64 = conn.row("SELECT count(*) FROM holidays", [], |r| r.get(0))?;
         if users == 0 && have == 0 {
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             for (date, name) in Holidays::builtin().iter() {
                 tx.exec(
                     "INSERT INTO holidays (date, name) VALUES (?1, ?2)",
@@ -2427,7 +2547,7 @@ impl Office {
         let now = self.now();
         {
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             tx.exec("DELETE FROM holidays", [])?;
             for h in &list {
                 tx.exec(

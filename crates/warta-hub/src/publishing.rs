@@ -352,7 +352,7 @@ impl Office {
             };
             let now = self.now();
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             tx.exec(
                 "INSERT INTO publish_targets (name, kind, config, secret_id, enabled, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -401,7 +401,7 @@ impl Office {
             };
             let now = self.now();
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let old = Self::load_target(&tx, id)?;
             if old.kind == "static" {
                 tx.exec(
@@ -539,7 +539,7 @@ impl Office {
             let now = self.now();
             {
                 let mut conn = self.db();
-                let tx = conn.transaction()?;
+                let tx = conn.savepoint()?;
                 let item = Self::viewable(&tx, caller, id)?;
                 if item.step != "published" {
                     return Err(HubError::InvalidTransition {
@@ -612,7 +612,7 @@ impl Office {
                 .to_string();
             let now = self.now();
             let mut conn = self.db();
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             let item = Self::viewable(&tx, caller, id)?;
             if item.step != "published" {
                 return Err(HubError::InvalidTransition {
@@ -907,7 +907,7 @@ impl Office {
                 .unwrap_or_else(|| format!("#{}", row.requested_by)),
         };
         let mut conn = self.db();
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         match outcome {
             Outcome::Published(remote) => {
                 tx.exec(

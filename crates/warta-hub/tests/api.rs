@@ -1754,3 +1754,74 @@ async fn search_finds_words_anywhere_only_in_items_the_caller_may_see_and_pages(
     // A blank search is no search.
     assert_eq!(ids_of(&search(&rina, "  ").await.1).len(), 7);
 }
+
+#[tokio::test]
+async fn concurrent_writes_committed_in_groups_all_land_and_refusals_stay_out() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let ibu = t.login("ibu").await;
+    let draft = rina.create("Draf bersama").await;
+    // Many requests at once: they share commits (group commit); each must land or fail alone.
+    let mut creates = Vec::new();
+    let mut refused = Vec::new();
+    let mut reads = Vec::new();
+    for n in 0..32 {
+        creates.push(rina.req(
+            Method::POST,
+            "/api/v1/items",
+            Some(content(&format!("Serentak {n}"))),
+        ));
+    }
+    for _ in 0..12 {
+        // An official cannot approve a draft still being collected: refused, and audited.
+        refused.push(ibu.act(draft, "approve", None));
+    }
+    for _ in 0..12 {
+        reads.push(rina.req(Method::GET, "/api/v1/items?filter=mine", None));
+    }
+    let (creates, refused, reads) = tokio::join!(
+        futures_util::future::join_all(creates),
+        futures_util::future::join_all(refused),
+        futures_util::future::join_all(reads),
+    );
+    let mut ids = Vec::new();
+    for (s, v) in creates {
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    for (s, v) in refused {
+        assert!(s.is_client_error(), "{s} {v}");
+    }
+    for (s, v) in reads {
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    // Everything answered as done is in the database (read from another connection), once.
+    let db = t.db();
+    for id in &ids {
+        let title: String = db
+            .query_row("SELECT title FROM items WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap();
+        assert!(title.starts_with("Serentak "), "{title}");
+    }
+    let n: i64 = db
+        .query_row(
+            "SELECT count(*) FROM items WHERE title LIKE 'Serentak %'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 32);
+    let created: i64 = db
+        .query_row(
+            "SELECT count(*) FROM audit WHERE kind = 'item.created'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(created, 33);
+    let admin = t.login("admin").await;
+    let report = admin.ok(Method::GET, "/api/v1/audit/verify", None).await;
+    assert_eq!(report["intact"], true, "{report}");
+    let draft_now = rina.item(draft).await;
+    assert_eq!(step(&draft_now), "collect", "refusals changed nothing");
+}
