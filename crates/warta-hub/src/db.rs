@@ -40,7 +40,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         );
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction()?; // own connection, before any Office exists
         tx.execute_batch(sql)
             .with_context(|| format!("applying migration {}", i + 1))?;
         tx.pragma_update(None, "user_version", i + 1)?;
@@ -178,6 +178,34 @@ mod tests {
             size() > before + 200_000,
             "the database file did not receive the logged pages ({before} -> {})",
             size()
+        );
+    }
+}
+
+#[cfg(test)]
+mod group_commit_rules {
+    /// `Office::db()` hands out the connection inside an open group transaction; a
+    /// `transaction()` in there fails ("cannot start a transaction within a transaction").
+    /// Writers use `savepoint()`. Only the hub's own connections matter: files opened on their
+    /// own connection (backups) may use what they like, so they say so with `own connection`.
+    #[test]
+    fn hub_code_opens_savepoints_not_transactions() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                if code.contains(".transaction()") && !line.contains("own connection") {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "use conn.savepoint() inside Office::db() (group commit):\n{}",
+            offenders.join("\n")
         );
     }
 }
