@@ -21,6 +21,16 @@ pub enum Code {
     JobNotFound,
     AlreadyRunning,
     UnreadableFolder,
+    /// An office hub's address that is not an http(s) URL.
+    InvalidUrl,
+    /// No answer at the address (nothing listening, no route, DNS).
+    Unreachable,
+    /// A TLS problem: an untrusted or expired certificate, or https:// to a plain-HTTP server.
+    Tls,
+    /// Something answers, but not a Warta hub.
+    NotAHub,
+    /// The hub was set on the command line (`--hub`, `WARTA_HUB`) and cannot be changed here.
+    Forced,
     Internal,
 }
 
@@ -33,11 +43,20 @@ pub struct CommandError {
 }
 
 impl CommandError {
-    fn new(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> Code {
+        self.code
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 }
 

@@ -1,11 +1,14 @@
-//! The Warta desktop shell: starts the embedded hub on loopback and opens a window on the UI.
+//! The Warta desktop shell: starts the embedded hub on loopback (solo) or points the window at
+//! the office's hub (team mode), and opens a window on the UI.
 //!
 //! This crate is wiring only. Everything the UI does goes over the hub's HTTP API; the commands
-//! here tell the UI where that API listens and run batch imports (`imports.rs`), which need the
-//! local disk and so cannot go through the hub.
+//! here tell the UI where that API listens and which hub was chosen (`connection.rs`), keep the
+//! session token in the OS keyring, and run batch imports (`imports.rs`), which need the local
+//! disk and so cannot go through the hub.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod connection;
 mod imports;
 mod options;
 
@@ -18,19 +21,17 @@ use anyhow::Context as _;
 use tauri::{Manager, RunEvent};
 use warta_hub::{HubConfig, RunningHub};
 
+use crate::connection::{Choice, Current, TokenStore};
 use crate::imports::{Imports, Session};
 use crate::options::Options;
 
 /// How long the window may wait on in-flight hub requests when it closes.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// The embedded hub's base URL, managed once in `setup()`.
-struct HubAddress(String);
-
-/// Where the hub's HTTP API listens, e.g. `http://127.0.0.1:41234`.
+/// Where the hub's HTTP API listens: the embedded hub (`http://127.0.0.1:41234`) or the office's.
 #[tauri::command]
-fn hub_url(hub: tauri::State<'_, HubAddress>) -> String {
-    hub.0.clone()
+fn hub_url(current: tauri::State<'_, Current>) -> String {
+    current.api_url.clone()
 }
 
 fn main() {
@@ -64,6 +65,12 @@ fn main() {
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             hub_url,
+            connection::connection_info,
+            connection::connection_check,
+            connection::connection_choose,
+            connection::session_get,
+            connection::session_set,
+            connection::session_clear,
             imports::set_session,
             imports::import_folder,
             imports::resume_import,
@@ -73,22 +80,52 @@ fn main() {
         .setup(move |app| {
             app.manage(Session::default());
             let started = data_dir(app, &options).and_then(|dir| {
-                let hub = start_hub(&dir, &options)?;
-                Ok((dir, hub))
+                // `--demo` and `--data` are scripted runs: solo unless a choice is saved.
+                let implied_solo = options.demo || options.data_dir.is_some();
+                let (choice, needs_choice, forced) =
+                    Current::decide(&dir, options.hub.as_deref(), implied_solo)?;
+                // In office mode the embedded hub is not started: the office's hub holds the
+                // data, and batch imports upload to it too.
+                let hub = match choice {
+                    Choice::Solo => Some(start_hub(&dir, &options)?),
+                    Choice::Office { .. } => None,
+                };
+                Ok((dir, choice, needs_choice, forced, hub))
             });
             match started {
-                Ok((dir, hub)) => {
-                    tracing::info!(url = %hub.base_url(), "embedded hub listening");
-                    app.manage(HubAddress(hub.base_url()));
+                Ok((dir, choice, needs_choice, forced, hub)) => {
+                    let (api_url, import_db) = match (&choice, &hub) {
+                        (Choice::Office { url }, _) => {
+                            tracing::info!(%url, forced, "using the office hub");
+                            // One queue per office hub: a job names an item of one hub.
+                            let ns = connection::session_namespace(&choice, &dir);
+                            (url.clone(), dir.join(format!("import-{ns}.db")))
+                        }
+                        (Choice::Solo, Some(hub)) => {
+                            tracing::info!(url = %hub.base_url(), needs_choice, "embedded hub listening");
+                            (hub.base_url(), dir.join("import.db"))
+                        }
+                        (Choice::Solo, None) => unreachable!("solo starts the embedded hub"),
+                    };
                     // Without its queue the app still works; only batch imports are refused.
-                    match Imports::open(&dir.join("import.db"), hub.base_url()) {
+                    match Imports::open(&import_db, api_url.clone()) {
                         Ok(imports) => {
                             app.manage(Arc::new(imports));
                         }
                         Err(err) => tracing::error!("the import queue did not open: {err:#}"),
                     }
-                    // Capacity 1 and a single send: this cannot block or fail.
-                    let _ = hand_over.try_send(hub);
+                    app.manage(Current {
+                        tokens: TokenStore::keyring(&connection::session_namespace(&choice, &dir)),
+                        data_dir: dir,
+                        choice,
+                        needs_choice,
+                        forced,
+                        api_url,
+                    });
+                    if let Some(hub) = hub {
+                        // Capacity 1 and a single send: this cannot block or fail.
+                        let _ = hand_over.try_send(hub);
+                    }
                     exit_on_signal(app.handle().clone());
                 }
                 Err(err) => {
@@ -152,7 +189,8 @@ fn exit_on_signal(app: tauri::AppHandle) {
     });
 }
 
-/// The hub's data and the import queue live here: `--data DIR`, else the system's app data dir.
+/// The hub's data, the import queues and the saved connection live here: `--data DIR`, else the
+/// system's app data dir.
 fn data_dir(app: &tauri::App, options: &Options) -> anyhow::Result<PathBuf> {
     let data_dir: PathBuf = match &options.data_dir {
         Some(dir) => dir.clone(),
