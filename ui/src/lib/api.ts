@@ -33,6 +33,11 @@ import type { SopSummary } from "./bindings/SopSummary";
 import type { TimelineEntry } from "./bindings/TimelineEntry";
 import type { UpdateUser } from "./bindings/UpdateUser";
 import type { User } from "./bindings/User";
+import type { SessionInfo } from "./bindings/SessionInfo";
+import type { RevokedSessions } from "./bindings/RevokedSessions";
+import type { Unit } from "./bindings/Unit";
+import type { UnitInput } from "./bindings/UnitInput";
+import { browserTokens, shellTokens, type TokenPlace, type TokenStorage } from "./connection";
 
 /** A non-2xx answer from the hub (or no answer at all: status 0, code `internal`). */
 export class HubError extends Error {
@@ -73,17 +78,52 @@ export class NetworkError extends Error {
 
 // --- connection: base URL and token ---
 
-const TOKEN_KEY = "warta.token";
 let baseUrl: string | null = null;
-let token: string | null = readStoredToken();
+let token: string | null = null;
 let onUnauthenticated: (() => void) | null = null;
+let tokens: TokenStorage | null = null;
+let tokenPlace: TokenPlace = "memory";
 
-function readStoredToken(): string | null {
+function browserStorage(): Storage | null {
   try {
-    return typeof sessionStorage === "undefined" ? null : sessionStorage.getItem(TOKEN_KEY);
+    return typeof sessionStorage === "undefined" ? null : sessionStorage;
   } catch {
     return null;
   }
+}
+
+/** Where tokens are kept: the shell's keyring inside Tauri, else sessionStorage (or memory). */
+function tokenStorage(): TokenStorage {
+  tokens ??= isTauri() ? shellTokens : browserTokens(browserStorage());
+  return tokens;
+}
+
+/** Uses another token storage (tests). */
+export function useTokenStorage(storage: TokenStorage): void {
+  tokens = storage;
+  token = null;
+}
+
+/**
+ * Reads the kept token (at start-up): the app stays signed in across restarts inside Tauri. A
+ * storage that fails counts as none (sign in again).
+ */
+export async function loadToken(): Promise<string | null> {
+  try {
+    const kept = await tokenStorage().load();
+    token = kept.token;
+    tokenPlace = kept.place;
+  } catch (e) {
+    console.error("loading the session", e);
+    token = null;
+    tokenPlace = "memory";
+  }
+  return token;
+}
+
+/** Where the current token is kept; `memory` means closing the app signs out. */
+export function tokenKeptIn(): TokenPlace {
+  return tokenPlace;
 }
 
 export function isTauri(): boolean {
@@ -119,14 +159,24 @@ export function absoluteUrl(url: string): string {
   }
 }
 
-export function setToken(value: string | null): void {
+/**
+ * Sets the token for the next requests at once, and keeps it (or forgets it) in the storage;
+ * resolves to where it was kept. A storage failure leaves the token in memory.
+ */
+export async function setToken(value: string | null): Promise<TokenPlace> {
   token = value;
+  const storage = tokenStorage();
   try {
-    if (value) sessionStorage.setItem(TOKEN_KEY, value);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // Storage may be unavailable; the in-memory token still works.
+    if (value) tokenPlace = await storage.save(value);
+    else {
+      await storage.clear();
+      tokenPlace = "memory";
+    }
+  } catch (e) {
+    console.error("keeping the session", e);
+    tokenPlace = "memory";
   }
+  return tokenPlace;
 }
 
 export function hasToken(): boolean {
@@ -195,6 +245,13 @@ export const hub = {
   users: () => json<User[]>("GET", "/api/v1/users"),
   addUser: (req: NewUser) => json<User>("POST", "/api/v1/users", req),
   updateUser: (id: number, req: UpdateUser) => json<User>("PUT", `/api/v1/users/${id}`, req),
+  mySessions: () => json<SessionInfo[]>("GET", "/api/v1/me/sessions"),
+  endMySession: (id: number) => empty("DELETE", `/api/v1/me/sessions/${id}`),
+  userSessions: (id: number) => json<SessionInfo[]>("GET", `/api/v1/users/${id}/sessions`),
+  endUserSessions: (id: number) => json<RevokedSessions>("POST", `/api/v1/users/${id}/sessions/revoke`),
+  units: () => json<Unit[]>("GET", "/api/v1/units"),
+  addUnit: (req: UnitInput) => json<Unit>("POST", "/api/v1/units", req),
+  renameUnit: (id: number, req: UnitInput) => json<Unit>("PUT", `/api/v1/units/${id}`, req),
 
   tasks: () => json<ItemSummary[]>("GET", "/api/v1/tasks"),
   /** Newest first, one page (the hub's default: 200). `search`: every word must appear. */

@@ -1,5 +1,5 @@
 // App-wide state: who is signed in, the current route, and the error banner.
-import { currentToken, hub, setToken } from "./api";
+import { currentToken, hub, isTauri, setToken } from "./api";
 import type { ChangeEvent } from "./bindings/ChangeEvent";
 import type { LoginResponse } from "./bindings/LoginResponse";
 import type { Role } from "./bindings/Role";
@@ -8,17 +8,26 @@ import { LiveConnection, type LiveState } from "./live";
 import { parseRoute, type Route } from "./route";
 import { setShellSession } from "./shell";
 
-export const session = $state<{ user: User | null; siteUrl: string }>({ user: null, siteUrl: "" });
+export const session = $state<{
+  user: User | null;
+  siteUrl: string;
+  /** Why the sign-in screen is shown again: the hub ended the session (expired or revoked). */
+  ended: boolean;
+  /** Inside the desktop app, the keyring did not keep the token: closing the app signs out. */
+  memoryOnly: boolean;
+}>({ user: null, siteUrl: "", ended: false, memoryOnly: false });
 
 export function hasRole(role: Role): boolean {
   return session.user?.roles.includes(role) ?? false;
 }
 
 export function signedIn(res: LoginResponse): void {
-  setToken(res.token);
+  const kept = setToken(res.token);
   session.user = res.user;
+  session.ended = false;
   banner.error = null;
   syncShellSession();
+  void kept.then((place) => (session.memoryOnly = isTauri() && place === "memory"));
 }
 
 /**
@@ -30,10 +39,17 @@ export function syncShellSession(): void {
   setShellSession(currentToken()).catch((e) => console.error("set_session", e));
 }
 
-/** Forgets the session locally, whatever the hub says (it may be gone already). */
+/**
+ * Forgets the session locally (and in the keyring), whatever the hub says (it may be gone
+ * already). `tellHub` false: the hub refused the session (expired or revoked), which the
+ * sign-in screen then says.
+ */
 export async function signOut(tellHub: boolean): Promise<void> {
   if (tellHub) await hub.logout().catch(() => undefined);
-  setToken(null);
+  const hadUser = session.user !== null || currentToken() !== null;
+  await setToken(null);
+  // A second refusal (two requests in flight) must not clear what the first one found.
+  session.ended = tellHub ? false : session.ended || hadUser;
   session.user = null;
   banner.error = null;
   syncShellSession();

@@ -1,4 +1,5 @@
-// Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`.
+// Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`,
+// `#/sessions`.
 
 export type ItemTab = "content" | "page" | "timeline" | "revisions";
 
@@ -8,7 +9,8 @@ export type Route =
   | { name: "published" }
   | { name: "new" }
   | { name: "item"; id: number; tab: ItemTab | null }
-  | { name: "admin" };
+  | { name: "admin" }
+  | { name: "sessions" };
 
 const TABS: readonly ItemTab[] = ["content", "page", "timeline", "revisions"];
 
@@ -23,6 +25,8 @@ export function parseRoute(hash: string): Route {
       return { name: "new" };
     case "admin":
       return { name: "admin" };
+    case "sessions":
+      return { name: "sessions" };
     case "item": {
       const id = Number(parts[1]);
       if (!Number.isInteger(id) || id <= 0) return { name: "tasks" };

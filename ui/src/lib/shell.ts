@@ -6,10 +6,20 @@ import type { ImportEvent } from "./bindings/ImportEvent";
 import type { ImportJob } from "./bindings/ImportJob";
 
 /**
- * The codes of the shell's `CommandError` (src-tauri/src/commands.rs). The shell is not a hub
+ * The codes of the shell's `CommandError` (src-tauri/src/imports.rs). The shell is not a hub
  * route, so this small type is written here rather than generated.
  */
-export type ShellErrorCode = "not_signed_in" | "job_not_found" | "already_running" | "unreadable_folder" | "internal";
+export type ShellErrorCode =
+  | "not_signed_in"
+  | "job_not_found"
+  | "already_running"
+  | "unreadable_folder"
+  | "invalid_url"
+  | "unreachable"
+  | "tls"
+  | "not_a_hub"
+  | "forced"
+  | "internal";
 
 /** Every code, so the catalog test can check each has a text. */
 export const SHELL_ERROR_CODES: Record<ShellErrorCode, true> = {
@@ -17,6 +27,11 @@ export const SHELL_ERROR_CODES: Record<ShellErrorCode, true> = {
   job_not_found: true,
   already_running: true,
   unreadable_folder: true,
+  invalid_url: true,
+  unreachable: true,
+  tls: true,
+  not_a_hub: true,
+  forced: true,
   internal: true,
 };
 
