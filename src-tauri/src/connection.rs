@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -291,8 +292,9 @@ pub struct Current {
     pub data_dir: PathBuf,
     /// The hub in use.
     pub choice: Choice,
-    /// No choice is saved and none is implied: the window asks (solo runs meanwhile).
-    pub needs_choice: bool,
+    /// No choice is saved and none is implied: the window asks (solo runs meanwhile). Cleared
+    /// once a choice is saved.
+    pub needs_choice: AtomicBool,
     /// `--hub`/`WARTA_HUB` decided; the window cannot change it.
     pub forced: bool,
     /// The API's base URL (the embedded hub's, or the office's).
@@ -340,7 +342,7 @@ pub fn connection_info(current: tauri::State<'_, Current>) -> ConnectionInfo {
     ConnectionInfo {
         mode,
         url,
-        needs_choice: current.needs_choice,
+        needs_choice: current.needs_choice.load(Ordering::Relaxed),
         forced: current.forced,
     }
 }
@@ -359,34 +361,46 @@ pub async fn connection_choose(
     current: tauri::State<'_, Current>,
     choice: Choice,
 ) -> Result<bool, CommandError> {
-    if current.forced {
-        return Err(CommandError::new(
-            Code::Forced,
-            "the hub was set with --hub or WARTA_HUB",
-        ));
+    let restart = current.choose(choice).await?;
+    if restart {
+        // The embedded hub, the import queue and the session store all follow the hub.
+        app.request_restart();
     }
-    let choice = match choice {
-        Choice::Solo => Choice::Solo,
-        Choice::Office { url } => Choice::Office {
-            url: check_hub(&url).await?.url,
-        },
-    };
-    save(&current.data_dir, &choice).map_err(|e| {
-        CommandError::new(
-            Code::Internal,
-            format!(
-                "cannot save {}: {e}",
-                current.data_dir.join(FILE_NAME).display()
-            ),
-        )
-    })?;
-    if choice == current.choice {
-        return Ok(false);
+    Ok(restart)
+}
+
+impl Current {
+    /// Checks (office) and saves a choice; `true` when it differs from the hub in use, so the
+    /// app must start again to use it.
+    pub async fn choose(&self, choice: Choice) -> Result<bool, CommandError> {
+        if self.forced {
+            return Err(CommandError::new(
+                Code::Forced,
+                "the hub was set with --hub or WARTA_HUB",
+            ));
+        }
+        let choice = match choice {
+            Choice::Solo => Choice::Solo,
+            Choice::Office { url } => Choice::Office {
+                url: check_hub(&url).await?.url,
+            },
+        };
+        save(&self.data_dir, &choice).map_err(|e| {
+            CommandError::new(
+                Code::Internal,
+                format!(
+                    "cannot save {}: {e}",
+                    self.data_dir.join(FILE_NAME).display()
+                ),
+            )
+        })?;
+        self.needs_choice.store(false, Ordering::Relaxed);
+        let restart = choice != self.choice;
+        if restart {
+            tracing::info!(?choice, "connection changed; restarting");
+        }
+        Ok(restart)
     }
-    // The embedded hub, the import queue and the session store all follow the hub: start again.
-    tracing::info!(?choice, "connection changed; restarting");
-    app.request_restart();
-    Ok(true)
 }
 
 /// The kept session token of the current hub (`None`: sign in), and where it is kept.
@@ -563,6 +577,63 @@ mod tests {
         assert_eq!(next_start.get(), (Some("t0k3n".into()), Storage::Keyring));
         next_start.clear();
         assert_eq!(TokenStore::keyring(&ns).get(), (None, Storage::Keyring));
+    }
+
+    fn current(dir: &Path, choice: Choice, needs_choice: bool, forced: bool) -> Current {
+        Current {
+            data_dir: dir.to_path_buf(),
+            choice,
+            needs_choice: needs_choice.into(),
+            forced,
+            api_url: "http://127.0.0.1:1".into(),
+            tokens: TokenStore::with_store(None),
+        }
+    }
+
+    #[tokio::test]
+    async fn choosing_saves_and_says_when_the_app_must_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        // First run, solo chosen while solo runs: saved, no restart, not asked again.
+        let first = current(dir.path(), Choice::Solo, true, false);
+        assert!(!first.choose(Choice::Solo).await.unwrap());
+        assert!(!first.needs_choice.load(Ordering::Relaxed));
+        assert_eq!(load(dir.path()), Some(Choice::Solo));
+
+        // An office hub that does not answer: refused, nothing saved.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let e = first.choose(Choice::Office { url }).await.unwrap_err();
+        assert_eq!(e.code(), Code::Unreachable);
+        assert_eq!(load(dir.path()), Some(Choice::Solo));
+
+        // A real hub: saved (normalised), and the app restarts to use it.
+        let data = tempfile::tempdir().unwrap();
+        let hub = warta_hub::start(
+            warta_hub::HubConfig::solo(data.path()),
+            std::sync::Arc::new(warta_hub::SystemClock),
+        )
+        .await
+        .unwrap();
+        let office = Choice::Office {
+            url: hub.base_url(),
+        };
+        let typed = Choice::Office {
+            url: format!("{}/", hub.base_url()),
+        };
+        assert!(first.choose(typed).await.unwrap());
+        assert_eq!(load(dir.path()), Some(office.clone()));
+        // Back to solo from office mode: a restart.
+        let in_office = current(dir.path(), office, false, false);
+        assert!(in_office.choose(Choice::Solo).await.unwrap());
+        hub.shutdown().await;
+
+        // --hub: the window cannot change it.
+        let forced = current(dir.path(), Choice::Solo, false, true);
+        assert_eq!(
+            forced.choose(Choice::Solo).await.unwrap_err().code(),
+            Code::Forced
+        );
     }
 
     #[tokio::test]

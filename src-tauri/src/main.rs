@@ -118,7 +118,7 @@ fn main() {
                         tokens: TokenStore::keyring(&connection::session_namespace(&choice, &dir)),
                         data_dir: dir,
                         choice,
-                        needs_choice,
+                        needs_choice: needs_choice.into(),
                         forced,
                         api_url,
                     });
