@@ -17,10 +17,12 @@
 # pytest file reproducing each failure) go to target/api-fuzz/report/; the hub's log to
 # target/api-fuzz/hub.log.
 #
-# Five passes share the time: as the admin, as a reporter and an editor (items, attachments;
-# the documented ids point at the demo's items, so some requests get past the 404), then the two
-# operations that can take a session away (changing users, signing out), each on its own with
-# its own token, so that they cannot turn the rest of the run into a wall of 401s. One worker: hypothesis, under
+# Seven passes share the time: as the admin, as a reporter and an editor (items, attachments;
+# the documented ids point at the demo's items, so some requests get past the 404), then the
+# operations that can take a session away (changing users, signing out, ending one of one's own
+# sessions, ending all of a user's), each on its own with its own token, so that they cannot
+# turn the rest of the run into a wall of 401s; ending all of a user's sessions goes last, as it
+# also ends the tokens of the passes before it. One worker: hypothesis, under
 # several threads on Python 3.11, fails in ast.parse ("AST constructor recursion depth mismatch").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -93,7 +95,8 @@ echo "==> api-fuzz: hub on $base, ${seconds} s, seed $seed (replay: API_FUZZ_SEE
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,missing_required_header,ignored_auth,unsupported_method,allow_header_conformance
 # GET /events is an endless server-sent event stream: a request that succeeds never ends, so
 # schemathesis can only time out on it (its refusals are covered by crates/warta-hub/tests).
-risky=(--exclude-operation-id logout --exclude-operation-id update_user --exclude-operation-id events)
+risky=(--exclude-operation-id logout --exclude-operation-id update_user --exclude-operation-id events
+    --exclude-operation-id revoke_my_session --exclude-operation-id revoke_user_sessions)
 
 # Every token is taken before fuzzing starts: schemathesis's sign-ins with made-up passwords
 # soon have the hub refuse any sign-in from this address for 15 minutes (429), as it should.
@@ -102,6 +105,8 @@ reporter_token=$(token reporter)
 editor_token=$(token editor)
 users_token=$(token admin)
 logout_token=$(token admin)
+my_sessions_token=$(token admin)
+revoke_token=$(token admin)
 
 status=0
 pass() {
@@ -131,8 +136,10 @@ pass admin admin "$admin_token" 40 "${risky[@]}"
 pass reporter reporter "$reporter_token" 20 "${risky[@]}" --include-tag items --include-tag attachments
 pass editor editor "$editor_token" 20 "${risky[@]}" --include-tag items --include-tag attachments
 # An admin cannot deactivate themself or drop their own admin role, so this token survives.
-pass users admin "$users_token" 12 --include-operation-id update_user
-pass logout admin "$logout_token" 8 --include-operation-id logout
+pass users admin "$users_token" 8 --include-operation-id update_user
+pass logout admin "$logout_token" 4 --include-operation-id logout
+pass my_sessions admin "$my_sessions_token" 4 --include-operation-id revoke_my_session
+pass revoke_sessions admin "$revoke_token" 4 --include-operation-id revoke_user_sessions
 
 if ! kill -0 "$hub_pid" 2>/dev/null; then
     echo "api-fuzz: the hub died during the run; see $out/hub.log" >&2

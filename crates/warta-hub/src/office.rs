@@ -987,11 +987,13 @@ impl Office {
     // ---------------------------------------------------------------- units
 
     fn validate_unit_name(name: &str) -> HubResult<String> {
+        // The limit counts what was sent, spaces included, as the API document says.
+        let too_long = name.chars().count() > UNIT_NAME_MAX;
         let name = name.trim();
         if name.is_empty() {
             return Err(HubError::validation("name", "a unit needs a name"));
         }
-        if name.chars().count() > UNIT_NAME_MAX {
+        if too_long {
             return Err(HubError::validation(
                 "name",
                 format!("a unit's name has at most {UNIT_NAME_MAX} characters"),
