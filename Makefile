@@ -112,8 +112,9 @@ api-fuzz: api-fuzz-deps
 
 # The real window, driven through tauri-driver and WebKitWebDriver on a virtual X display.
 e2e: app
+	cargo build -p warta-cli
 	mkdir -p target/e2e
-	WARTA_APP="$(CURDIR)/$(APP)" scripts/with-keyring xvfb-run -a --server-args="-screen 0 1440x960x24" node --test --test-reporter=spec tests/e2e/workflow.test.mjs
+	WARTA_APP="$(CURDIR)/$(APP)" scripts/with-keyring xvfb-run -a --server-args="-screen 0 1440x960x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/connection.test.mjs
 
 BENCH_MEDIA_APT := libvips-tools imagemagick
 
