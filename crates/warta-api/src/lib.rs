@@ -214,6 +214,9 @@ pub struct SessionInfo {
     pub id: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The client address it signed in from (as the hub saw it, or as a trusted proxy named
+    /// it); `null` when unknown.
+    pub address: Option<String>,
     /// The session this request was made with.
     pub current: bool,
 }

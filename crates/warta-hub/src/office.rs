@@ -557,12 +557,14 @@ impl Office {
         };
         let token = auth::new_token();
         tx.exec(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, address)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 auth::token_hash(&token),
                 user_id,
                 now,
-                now + Duration::hours(i64::from(self.config.session_hours.max(1)))
+                now + Duration::hours(i64::from(self.config.session_hours.max(1))),
+                address
             ],
         )?;
         let user = tx.row(
@@ -875,7 +877,7 @@ impl Office {
         let conn = self.db();
         let sessions = crate::db::all(
             &conn,
-            "SELECT id, created_at, expires_at FROM sessions
+            "SELECT id, created_at, expires_at, address FROM sessions
              WHERE user_id = ?1 AND revoked = 0 AND expires_at > ?2 ORDER BY id DESC LIMIT 500",
             params![user_id, now],
             |r| {
@@ -884,6 +886,7 @@ impl Office {
                     id,
                     created_at: r.get(1)?,
                     expires_at: r.get(2)?,
+                    address: r.get(3)?,
                     current: caller.session_id == Some(id),
                 })
             },

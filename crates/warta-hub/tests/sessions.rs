@@ -209,6 +209,8 @@ async fn users_list_and_end_their_own_sessions() {
     let list = laptop.ok(Method::GET, "/me/sessions", None).await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2, "{list:?}");
+    // Where each signed in from: this test's client, on loopback.
+    assert!(list.iter().all(|s| s["address"] == "127.0.0.1"), "{list:?}");
     assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
     // Neither the token nor its hash is shown.
     let text = serde_json::to_string(list).unwrap();
@@ -656,5 +658,10 @@ async fn older_databases_are_migrated() {
     assert_eq!(unit_of("admin"), "");
     let mine = admin.ok(Method::GET, "/me/sessions", None).await;
     assert_eq!(mine[0]["id"], 1);
+    assert_eq!(
+        mine[0]["address"],
+        Value::Null,
+        "unknown for a session from before"
+    );
     assert_eq!(mine[0]["current"], true);
 }

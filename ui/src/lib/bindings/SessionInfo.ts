@@ -6,6 +6,11 @@
  */
 export type SessionInfo = { id: number, created_at: string, expires_at: string, 
 /**
+ * The client address it signed in from (as the hub saw it, or as a trusted proxy named
+ * it); `null` when unknown.
+ */
+address: string | null, 
+/**
  * The session this request was made with.
  */
 current: boolean, };
