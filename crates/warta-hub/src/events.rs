@@ -91,7 +91,8 @@ pub fn kind_of(audit_kind: &str, item_id: Option<i64>) -> Option<ChangeKind> {
         }
         k if k.starts_with("attachment.") => ChangeKind::Attachment,
         k if k.starts_with("publish.") || k.starts_with("unpublish.") => ChangeKind::Publishing,
-        k if k.starts_with("user.") => ChangeKind::Users,
+        // A unit renamed moves its users: the users list changed.
+        k if k.starts_with("user.") || k.starts_with("unit.") => ChangeKind::Users,
         k if k.starts_with("target.") => ChangeKind::Targets,
         k if k.starts_with("settings.") || k.starts_with("holidays.") => ChangeKind::Settings,
         k if k.starts_with("auth.") => return None,

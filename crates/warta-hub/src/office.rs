@@ -634,11 +634,39 @@ impl Office {
         }))
     }
 
+    /// Ends the session of `token` (signing out), audited as `auth.logout`.
     pub fn logout(&self, token: &str) -> HubResult<()> {
-        self.db().exec(
-            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
-            [auth::token_hash(token)],
-        )?;
+        let now = self.now();
+        let hash = auth::token_hash(token);
+        let mut conn = self.db();
+        let tx = conn.savepoint()?;
+        let who: Option<(i64, i64, String)> = tx
+            .row(
+                "SELECT s.id, u.id, u.username FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.revoked = 0",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((session_id, user_id, username)) = who {
+            tx.exec(
+                "UPDATE sessions SET revoked = 1 WHERE id = ?1",
+                [session_id],
+            )?;
+            audit::append(
+                &tx,
+                now,
+                &Actor {
+                    id: Some(user_id),
+                    name: username,
+                },
+                "auth.logout",
+                None,
+                json!({ "session_id": session_id }),
+            )?;
+        }
+        tx.commit()?;
+        drop(conn);
         // An event stream opened with this token ends now.
         self.events.sessions_changed();
         Ok(())

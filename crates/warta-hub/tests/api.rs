@@ -1049,8 +1049,13 @@ async fn first_run_set_up_login_failures_and_rendering() {
         .unwrap();
     assert_eq!(
         kinds,
-        ["user.added", "auth.login", "auth.login_failed"],
-        "set-up, its login, the failed login"
+        [
+            "user.added",
+            "auth.login",
+            "auth.login_failed",
+            "auth.logout"
+        ],
+        "set-up, its login, the failed login, the sign-out"
     );
     hub.shutdown().await;
 }

@@ -277,9 +277,24 @@ async fn users_list_and_end_their_own_sessions() {
 async fn logout_revokes_the_session() {
     let t = TestHub::start(|_| {}).await;
     let rina = t.login("rina").await;
+    let id = rina.id().await;
     assert_eq!(
         rina.status(Method::POST, "/auth/logout").await,
         StatusCode::NO_CONTENT
+    );
+    // Audited, naming the session.
+    let (actor, data): (String, String) = t
+        .db()
+        .query_row(
+            "SELECT actor, data FROM audit WHERE kind = 'auth.logout'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(actor, "rina");
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["session_id"],
+        id
     );
     assert_eq!(
         rina.status(Method::GET, "/me").await,
