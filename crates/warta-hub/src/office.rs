@@ -181,6 +181,8 @@ pub struct Office {
     _checkpointer: crate::db::Checkpointer,
     /// Group commits over `conn`.
     group: Group,
+    /// `SELECT` of the items in a non-final step of any SOP ("my tasks"), made once.
+    open_items_sql: String,
 }
 
 /// The database connection, locked, inside the current *group commit*.
@@ -337,6 +339,7 @@ impl Office {
         let blobs = warta_media::BlobStore::open(config.data_dir.join("blobs"))?;
         let site = StaticSite::open(config.data_dir.join("site"))?;
         let sops = warta_sop::builtin();
+        let open_items_sql = open_items_sql(&sops);
         let office = Office {
             conn: Mutex::new(conn),
             clock,
@@ -354,6 +357,7 @@ impl Office {
             lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),
             _checkpointer: crate::db::Checkpointer::start(&db_path)?,
             group: Group::default(),
+            open_items_sql,
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
@@ -1107,6 +1111,22 @@ impl Office {
         Ok(units)
     }
 
+    /// A 400 when another unit (not `except`) already has `name`.
+    fn refuse_taken_unit_name(conn: &Connection, name: &str, except: Option<i64>) -> HubResult<()> {
+        let taken: bool = conn.row(
+            "SELECT count(*) > 0 FROM units WHERE name = ?1 AND id IS NOT ?2",
+            params![name, except],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(HubError::validation(
+                "name",
+                "there is already a unit with that name",
+            ));
+        }
+        Ok(())
+    }
+
     /// Adds a unit (admin). Names are unique ignoring case.
     pub fn add_unit(&self, caller: &Caller, input: api::UnitInput) -> HubResult<api::Unit> {
         self.refuse_unless(
@@ -1119,17 +1139,7 @@ impl Office {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.savepoint()?;
-        let taken: bool = tx.row(
-            "SELECT count(*) > 0 FROM units WHERE name = ?1",
-            [&name],
-            |r| r.get(0),
-        )?;
-        if taken {
-            return Err(HubError::validation(
-                "name",
-                "there is already a unit with that name",
-            ));
-        }
+        Self::refuse_taken_unit_name(&tx, &name, None)?;
         tx.exec(
             "INSERT INTO units (name, created_at) VALUES (?1, ?2)",
             params![name, now],
@@ -1167,17 +1177,7 @@ impl Office {
         let mut conn = self.db();
         let tx = conn.savepoint()?;
         let old = Self::unit_by_id(&tx, id)?;
-        let taken: bool = tx.row(
-            "SELECT count(*) > 0 FROM units WHERE name = ?1 AND id <> ?2",
-            params![name, id],
-            |r| r.get(0),
-        )?;
-        if taken {
-            return Err(HubError::validation(
-                "name",
-                "there is already a unit with that name",
-            ));
-        }
+        Self::refuse_taken_unit_name(&tx, &name, Some(id))?;
         tx.exec(
             "UPDATE units SET name = ?2 WHERE id = ?1",
             params![id, name],
@@ -1732,22 +1732,7 @@ impl Office {
         let conn = self.db();
         // Only items in a step someone still acts on, found through the `items_step` index:
         // an office's years of published items are never read.
-        let open_steps: Vec<String> = self
-            .sops
-            .iter()
-            .flat_map(|d| d.steps.iter())
-            .filter(|s| !s.is_final)
-            .map(|s| s.id.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let placeholders = vec!["?"; open_steps.len()].join(", ");
-        let items = crate::db::all(
-            &conn,
-            &format!("SELECT {ITEM_COLS} FROM items WHERE step IN ({placeholders})"),
-            rusqlite::params_from_iter(open_steps.iter()),
-            item_from_row,
-        )?;
+        let items = crate::db::all(&conn, &self.open_items_sql, [], item_from_row)?;
         let mut out = Vec::new();
         for item in items {
             let def = self.sop(&item.sop)?;
@@ -2634,6 +2619,23 @@ impl Office {
             session_id: None,
         })
     }
+}
+
+/// The query for items in a step someone still acts on: every non-final step of `sops`. Step
+/// ids come from validated definitions (identifiers), so they are quoted as SQL literals.
+fn open_items_sql(sops: &[Definition]) -> String {
+    let steps: std::collections::BTreeSet<&str> = sops
+        .iter()
+        .flat_map(|d| d.steps.iter())
+        .filter(|s| !s.is_final)
+        .map(|s| s.id.as_str())
+        .collect();
+    let list = steps
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("SELECT {ITEM_COLS} FROM items WHERE step IN ({list})")
 }
 
 /// One page of a list: at most `limit` entries after skipping `offset`.
