@@ -59,17 +59,20 @@ export async function freePort() {
 
 /**
  * Starts tauri-driver in its own process group (it spawns WebKitWebDriver, which spawns the app),
- * so `stop()` can end all three at once.
+ * so `stop()` can end all three at once. `env` is the environment of all three (default: ours);
+ * `prefix` is a command that runs tauri-driver, e.g. `['scripts/with-keyring']` for a keyring of
+ * its own — it joins the same process group, so `stop()` ends it too.
  */
-export async function startTauriDriver({ binary, logFile }) {
+export async function startTauriDriver({ binary, logFile, env = process.env, prefix = [] }) {
   const port = await freePort();
   const nativePort = await freePort();
   await mkdir(path.dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile);
-  const child = spawn(binary, ['--port', String(port), '--native-port', String(nativePort)], {
+  const argv = [...prefix, binary, '--port', String(port), '--native-port', String(nativePort)];
+  const child = spawn(argv[0], argv.slice(1), {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
+    env,
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -102,7 +105,8 @@ export async function startTauriDriver({ binary, logFile }) {
         } catch {
           return; // already gone
         }
-        const done = await Promise.race([gone.then(() => true), sleep(5_000).then(() => false)]);
+        // Unref'd: a pending timer would keep the test process alive after the driver is gone.
+        const done = await Promise.race([gone.then(() => true), sleep(5_000, false, { ref: false })]);
         if (done) return;
       }
     },
