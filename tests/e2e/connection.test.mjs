@@ -13,13 +13,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { Session, freePort, startTauriDriver, waitFor } from './webdriver.mjs';
+import { Session, clearOutputs, freePort, startTauriDriver, waitFor } from './webdriver.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(ROOT, 'target/e2e');
@@ -95,7 +95,7 @@ describe('first run and team mode in the desktop window', () => {
     hubData = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-hub-'));
     const port = await freePort();
     hubUrl = `http://127.0.0.1:${port}`;
-    await mkdir(OUT, { recursive: true });
+    await clearOutputs(OUT, (name) => name.startsWith('connection-'));
     hub = spawn(WARTA, ['serve', '--demo', '--data', hubData, '--listen', `127.0.0.1:${port}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

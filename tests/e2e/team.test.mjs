@@ -23,14 +23,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { Session, freePort, startTauriDriver, testIdCss, waitFor } from './webdriver.mjs';
+import { Session, clearOutputs, freePort, startTauriDriver, testIdCss, waitFor } from './webdriver.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(ROOT, 'target/e2e');
@@ -268,7 +268,7 @@ describe('two laptops on one office hub', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     assert.ok(existsSync(APP), `${APP} is missing: run make app`);
     assert.ok(existsSync(WARTA), `${WARTA} is missing: cargo build -p warta-cli`);
-    await mkdir(OUT, { recursive: true });
+    await clearOutputs(OUT, (name) => name.startsWith('team-'));
     hubLog = createWriteStream(path.join(OUT, 'team-hub.log'));
     hubData = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-team-hub-'));
     hubPort = await freePort();

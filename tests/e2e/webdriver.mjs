@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -41,6 +41,17 @@ export async function waitFor(probe, { timeout = WAIT_MS, interval = 200, messag
       throw new Error(`timed out after ${timeout} ms waiting for ${message}${why}`);
     }
     await sleep(interval);
+  }
+}
+
+/**
+ * Makes `dir` and removes what an earlier run of one test file left in it: the entries whose
+ * names `mine` accepts. The test files share target/e2e/, so none may clear the others' files.
+ */
+export async function clearOutputs(dir, mine) {
+  await mkdir(dir, { recursive: true });
+  for (const name of await readdir(dir)) {
+    if (mine(name)) await rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
 

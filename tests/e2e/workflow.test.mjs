@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 
-import { Session, WAIT_MS, startTauriDriver, testIdCss, waitFor } from './webdriver.mjs';
+import { Session, WAIT_MS, clearOutputs, startTauriDriver, testIdCss, waitFor } from './webdriver.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(ROOT, 'target/e2e');
@@ -96,8 +96,8 @@ function step(name, fn) {
 describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     assert.ok(existsSync(APP), `${APP} is missing: run make app`);
-    await rm(OUT, { recursive: true, force: true }); // screenshots of an earlier run would mislead
-    await mkdir(OUT, { recursive: true });
+    // Screenshots of an earlier run would mislead (the other test files' outputs stay).
+    await clearOutputs(OUT, (name) => /^\d\d-.*\.png$/.test(name) || name === 'tauri-driver.log' || name === 'wordpress');
     try {
       await startWordPress();
       dataDir = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-'));
