@@ -575,11 +575,16 @@ async fn list_items(
     .map(Json)
 }
 
-/// Creates an item in its SOP's first step (reporters).
+/// Creates an item in its SOP's first step (reporters). With an `Idempotency-Key` the create
+/// happens once: repeating it with the same key (the first answer was lost) returns the item
+/// made then, with 200 instead of 201.
 #[utoipa::path(post, path = "/items", tag = "items", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "The client's key for this create (1-128 visible ASCII characters, e.g. a UUID); per author")),
     request_body = api::ItemContent,
     responses(
         (status = 201, description = "Created", body = api::ItemDetail),
+        (status = 200, description = "Made before with this Idempotency-Key; the item as it is now", body = api::ItemDetail),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
@@ -587,11 +592,32 @@ async fn list_items(
 async fn create_item(
     State(o): Hub,
     c: Caller,
+    headers: HeaderMap,
     Json(content): Json<api::ItemContent>,
 ) -> HubResult<(StatusCode, Json<api::ItemDetail>)> {
-    blocking(move || o.create_item(&c, content))
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    HubError::validation(
+                        "Idempotency-Key",
+                        "the Idempotency-Key header must be visible ASCII characters",
+                    )
+                })?
+                .to_owned(),
+        ),
+    };
+    blocking(move || o.create_item_once(&c, content, key.as_deref()))
         .await
-        .map(|d| (StatusCode::CREATED, Json(d)))
+        .map(|(d, created)| {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(d))
+        })
 }
 
 /// An item with its attachments, comments, step times and what the caller may do now.

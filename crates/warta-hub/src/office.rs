@@ -1933,6 +1933,22 @@ impl Office {
         caller: &Caller,
         content: api::ItemContent,
     ) -> HubResult<api::ItemDetail> {
+        self.create_item_once(caller, content, None)
+            .map(|(detail, _)| detail)
+    }
+
+    /// [`Office::create_item`] with the client's idempotency key: a create repeated with a key
+    /// this author used before (the answer to the first one was lost) makes nothing and
+    /// returns the item made then, as it is now. The flag says whether the item is new.
+    pub fn create_item_once(
+        &self,
+        caller: &Caller,
+        content: api::ItemContent,
+        key: Option<&str>,
+    ) -> HubResult<(api::ItemDetail, bool)> {
+        if let Some(key) = key {
+            validate_idempotency_key(key)?;
+        }
         self.refuse_unless(
             caller,
             None,
@@ -1947,10 +1963,25 @@ impl Office {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.savepoint()?;
+        if let Some(key) = key {
+            let made: Option<i64> = tx
+                .row(
+                    "SELECT id FROM items WHERE author_id = ?1 AND client_key = ?2",
+                    params![caller.id, key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = made {
+                let item = Self::load_item(&tx, id)?;
+                let detail = self.detail(&tx, caller, &item)?;
+                tx.commit()?;
+                return Ok((detail, false));
+            }
+        }
         tx.exec(
             "INSERT INTO items (sop, title, summary, body, category, tags, unit, author_id, version, step,
-                                step_entered_at, created_at, updated_at)
-             VALUES ('sop-a', ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?9, ?9)",
+                                step_entered_at, created_at, updated_at, client_key)
+             VALUES ('sop-a', ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?9, ?9, ?10)",
             params![
                 c.title,
                 c.summary,
@@ -1960,7 +1991,8 @@ impl Office {
                 c.unit,
                 caller.id,
                 def.start,
-                now
+                now,
+                key
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -1977,7 +2009,7 @@ impl Office {
         let item = Self::load_item(&tx, id)?;
         let detail = self.detail(&tx, caller, &item)?;
         tx.commit()?;
-        Ok(detail)
+        Ok((detail, true))
     }
 
     /// Saves a new revision, refusing a save based on a stale version.
@@ -2715,6 +2747,17 @@ pub(crate) fn fts_query(text: &str) -> HubResult<String> {
     Ok(terms.join(" "))
 }
 
+/// An `Idempotency-Key`: 1 to 128 visible ASCII characters (a UUID in practice).
+fn validate_idempotency_key(key: &str) -> HubResult<()> {
+    if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(HubError::validation(
+            "Idempotency-Key",
+            "the Idempotency-Key header must be 1 to 128 visible ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod search_tests {
     use super::*;
@@ -2748,3 +2791,4 @@ mod search_tests {
         assert!(Page::new(Some(10), Some(-1)).is_err());
     }
 }
+

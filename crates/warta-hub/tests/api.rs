@@ -1830,3 +1830,75 @@ async fn concurrent_writes_committed_in_groups_all_land_and_refusals_stay_out() 
     let draft_now = rina.item(draft).await;
     assert_eq!(step(&draft_now), "collect", "refusals changed nothing");
 }
+
+impl Session<'_> {
+    async fn create_with_key(&self, key: &str, title: &str) -> (StatusCode, Value) {
+        let r = self
+            .t
+            .http
+            .post(self.t.url("/api/v1/items"))
+            .bearer_auth(&self.token)
+            .header("Idempotency-Key", key)
+            .json(&content(title))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn a_create_repeated_with_its_idempotency_key_makes_one_item() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let rudi = t.login("rudi").await;
+    let key = "7f1c2a64-3b9e-4f3a-9d7e-2a1b0c9d8e7f";
+
+    let (s, first) = rina.create_with_key(key, "Dari kecamatan").await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let id = first["id"].as_i64().unwrap();
+    // The answer was lost; the outbox sends the same entry again (even with edited text).
+    let (s, again) = rina.create_with_key(key, "Dari kecamatan (ulang)").await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["id"].as_i64(), Some(id));
+    assert_eq!(again["content"]["title"], "Dari kecamatan");
+    // After the item moved on, a repeat still returns it as it is now, not a new draft.
+    assert_eq!(rina.act(id, "submit", None).await.0, StatusCode::OK);
+    let (s, later) = rina.create_with_key(key, "Dari kecamatan").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(later["id"].as_i64(), Some(id));
+    assert_eq!(step(&later), "handover");
+
+    // Keys belong to their author: the same key from someone else is a new item.
+    let (s, other) = rudi.create_with_key(key, "Dari kecamatan").await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_ne!(other["id"].as_i64(), Some(id));
+    // Without a key every create is a new item.
+    assert_ne!(rina.create("Tanpa kunci").await, rina.create("Tanpa kunci").await);
+
+    let (s, bad) = rina.create_with_key(&"k".repeat(129), "Terlalu panjang").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["field"], "Idempotency-Key");
+    let (s, _) = rina.create_with_key("dua kata", "Spasi").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    let made: i64 = t
+        .db()
+        .query_row(
+            "SELECT count(*) FROM items WHERE title LIKE 'Dari kecamatan%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(made, 2, "one item for rina's key, one for rudi's");
+    let created: i64 = t
+        .db()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE kind = 'item.created' AND item_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(created, 1, "the repeats are not audited as creates");
+}
