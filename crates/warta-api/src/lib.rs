@@ -898,6 +898,88 @@ pub enum ImportEvent {
     Finished(ImportJob),
 }
 
+// ---------- the reporter's outbox (desktop app only; not a hub route) ----------
+
+/// Where an outbox entry is on its way to the office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OutboxState {
+    /// Kept on the laptop until the hub can be reached (or the reporter signs in again).
+    Waiting,
+    /// Being sent now; `percent` says how far.
+    Sending,
+    /// The office's hub has it all: the item, its files, and the submission when asked for.
+    Received,
+    /// The hub refused it, or a file could not be read; `problem` says why. Sent again only
+    /// when the reporter asks.
+    Failed,
+}
+
+/// Why an outbox entry is waiting or failed. The UI words it from `code` (and `hub_code`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OutboxProblem {
+    pub code: OutboxProblemCode,
+    /// The hub's error code when the hub refused (`code` = `refused`).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_code: Option<ErrorCode>,
+    /// English detail, for the log and the tooltip.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OutboxProblemCode {
+    /// The hub cannot be reached.
+    Offline,
+    /// No session, or the hub ended it: sign in again and it goes on.
+    SignedOut,
+    /// The hub refused the item or the submission.
+    Refused,
+    /// Some files could not be read or were refused; the item is on the hub without them.
+    Files,
+}
+
+/// One draft or submission in the reporter's outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OutboxEntry {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub title: String,
+    /// Submit to the editor once the office has it (otherwise it arrives as a draft).
+    pub submit: bool,
+    pub state: OutboxState,
+    /// 0-100 while sending: the share of the entry's bytes (its files) that the office has.
+    pub percent: u8,
+    /// The item on the hub, once created there.
+    #[ts(type = "number | null")]
+    pub item_id: Option<i64>,
+    /// Files attached to the entry, and how many the office has.
+    pub files: u32,
+    pub files_sent: u32,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<OutboxProblem>,
+    pub created_at: DateTime<Utc>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// What the window hands the outbox: the item's text, whether to submit it, and files on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewOutboxEntry {
+    pub content: ItemContent,
+    pub submit: bool,
+    /// Absolute paths of photos, documents and videos to attach.
+    pub files: Vec<String>,
+}
+
 // ---------- live updates ----------
 
 /// What a [`ChangeEvent`] is about; clients refetch what shows it.

@@ -19,8 +19,8 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio_util::io::ReaderStream;
 use warta_api::{
-    API_PREFIX, ApiError, Attachment, ErrorCode, ItemContent, ItemDetail, LoginRequest,
-    LoginResponse, MediaSettings, PreparedPhoto, User,
+    API_PREFIX, ActionRequest, ApiError, Attachment, ErrorCode, ItemContent, ItemDetail,
+    LoginRequest, LoginResponse, MediaSettings, PreparedPhoto, User,
 };
 
 /// Why a request to the hub did not succeed.
@@ -135,6 +135,33 @@ impl HubClient {
     /// `POST /items`: a new item at the SOP's first step (reporters).
     pub async fn create_item(&self, content: &ItemContent) -> ClientResult<ItemDetail> {
         json(send(self.request(Method::POST, "/items").json(content)).await?).await
+    }
+
+    /// `POST /items` with an `Idempotency-Key`: sent again with the same key (the answer to
+    /// the first try was lost), it returns the item made the first time instead of a second.
+    pub async fn create_item_once(
+        &self,
+        content: &ItemContent,
+        key: &str,
+    ) -> ClientResult<ItemDetail> {
+        let rb = self
+            .request(Method::POST, "/items")
+            .header("Idempotency-Key", key)
+            .json(content);
+        json(send(rb).await?).await
+    }
+
+    /// `POST /items/{id}/actions/{action}`: a workflow action such as `submit`.
+    pub async fn act(
+        &self,
+        id: i64,
+        action: &str,
+        request: &ActionRequest,
+    ) -> ClientResult<ItemDetail> {
+        let rb = self
+            .request(Method::POST, &format!("/items/{id}/actions/{action}"))
+            .json(request);
+        json(send(rb).await?).await
     }
 
     /// `GET /items/{id}`.

@@ -2791,4 +2791,3 @@ mod search_tests {
         assert!(Page::new(Some(10), Some(-1)).is_err());
     }
 }
-

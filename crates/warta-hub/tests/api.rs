@@ -1875,9 +1875,14 @@ async fn a_create_repeated_with_its_idempotency_key_makes_one_item() {
     assert_eq!(s, StatusCode::CREATED);
     assert_ne!(other["id"].as_i64(), Some(id));
     // Without a key every create is a new item.
-    assert_ne!(rina.create("Tanpa kunci").await, rina.create("Tanpa kunci").await);
+    assert_ne!(
+        rina.create("Tanpa kunci").await,
+        rina.create("Tanpa kunci").await
+    );
 
-    let (s, bad) = rina.create_with_key(&"k".repeat(129), "Terlalu panjang").await;
+    let (s, bad) = rina
+        .create_with_key(&"k".repeat(129), "Terlalu panjang")
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
     assert_eq!(bad["field"], "Idempotency-Key");
     let (s, _) = rina.create_with_key("dua kata", "Spasi").await;

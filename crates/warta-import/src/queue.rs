@@ -178,6 +178,55 @@ impl ImportQueue {
         Ok(job)
     }
 
+    /// Queues the files `paths` (picked one by one, e.g. attached to an outbox entry) for item
+    /// `item_id`: one job per folder they are in, so a job still reads its files relative to its
+    /// folder. Every path must be a readable regular file; otherwise nothing is queued.
+    pub fn enqueue_files(
+        &self,
+        item_id: i64,
+        paths: &[PathBuf],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ImportJob>, ImportError> {
+        let mut by_folder: std::collections::BTreeMap<PathBuf, Vec<FoundFile>> =
+            std::collections::BTreeMap::new();
+        for path in paths {
+            let io = |source| ImportError::Io {
+                path: path.clone(),
+                source,
+            };
+            let path = path.canonicalize().map_err(io)?;
+            let meta = std::fs::metadata(&path).map_err(io)?;
+            let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+                return Err(io(std::io::Error::other("not a file")));
+            };
+            if !meta.is_file() {
+                return Err(io(std::io::Error::other("not a regular file")));
+            }
+            by_folder
+                .entry(folder.to_path_buf())
+                .or_default()
+                .push(FoundFile {
+                    path: name.to_string_lossy().into_owned(),
+                    size: meta.len(),
+                    mtime_ns: scan::mtime_ns(&meta),
+                });
+        }
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let mut jobs = Vec::with_capacity(by_folder.len());
+        for (folder, found) in by_folder {
+            tx.execute(
+                "INSERT INTO jobs (item_id, folder, state, created_at) VALUES (?1, ?2, 'queued', ?3)",
+                params![item_id, folder.to_string_lossy(), now],
+            )?;
+            let job_id = tx.last_insert_rowid();
+            insert_files(&tx, job_id, &found)?;
+            jobs.push(load_job(&tx, job_id)?.ok_or(ImportError::JobNotFound(job_id))?);
+        }
+        tx.commit()?;
+        Ok(jobs)
+    }
+
     /// Every job, newest first.
     pub fn jobs(&self) -> Result<Vec<ImportJob>, ImportError> {
         let conn = self.db();

@@ -62,7 +62,7 @@ pub(crate) fn scan(root: &Path) -> Result<Vec<FoundFile>, ImportError> {
     Ok(out)
 }
 
-fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
