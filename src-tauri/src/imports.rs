@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
+use tauri::Manager;
 use tauri::ipc::Channel;
 use warta_api::{ImportEvent, ImportJob, ImportState};
 use warta_client::HubClient;
@@ -31,6 +32,14 @@ pub enum Code {
     NotAHub,
     /// The hub was set on the command line (`--hub`, `WARTA_HUB`) and cannot be changed here.
     Forced,
+    /// No such outbox entry (removed meanwhile).
+    EntryNotFound,
+    /// An outbox entry needs a title.
+    EmptyTitle,
+    /// A file given to the outbox cannot be read.
+    UnreadableFile,
+    /// The outbox entry is being sent right now.
+    Busy,
     Internal,
 }
 
@@ -90,6 +99,14 @@ impl Session {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
             .ok_or_else(|| CommandError::new(Code::NotSignedIn, "no session: sign in first"))
+    }
+
+    /// The token, if someone is signed in.
+    pub(crate) fn current(&self) -> Option<String> {
+        self.token
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn set(&self, token: Option<String>) {
@@ -221,8 +238,17 @@ impl Imports {
 
 /// Remembers the session token the UI signed in with (`None`: signed out).
 #[tauri::command]
-pub fn set_session(session: tauri::State<'_, Session>, token: Option<String>) {
+pub fn set_session(
+    app: tauri::AppHandle,
+    session: tauri::State<'_, Session>,
+    token: Option<String>,
+) {
+    let signed_in = token.is_some();
     session.set(token);
+    // What waited in the outbox for a session goes now.
+    if signed_in && let Some(outboxes) = app.try_state::<Arc<crate::outbox::Outboxes>>() {
+        outboxes.wake();
+    }
 }
 
 /// Imports `folder` into item `item_id`: resumes this item's unfinished job over the same folder,

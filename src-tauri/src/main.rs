@@ -11,6 +11,7 @@
 mod connection;
 mod imports;
 mod options;
+mod outbox;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use warta_hub::{HubConfig, RunningHub};
 use crate::connection::{Choice, Current, TokenStore};
 use crate::imports::{Imports, Session};
 use crate::options::Options;
+use crate::outbox::Outboxes;
 
 /// How long the window may wait on in-flight hub requests when it closes.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -76,6 +78,11 @@ fn main() {
             imports::resume_import,
             imports::cancel_import,
             imports::import_jobs,
+            outbox::outbox_add,
+            outbox::outbox_list,
+            outbox::outbox_retry,
+            outbox::outbox_remove,
+            outbox::outbox_wake,
         ])
         .setup(move |app| {
             app.manage(Session::default());
@@ -94,19 +101,33 @@ fn main() {
             });
             match started {
                 Ok((dir, choice, needs_choice, forced, hub)) => {
-                    let (api_url, import_db) = match (&choice, &hub) {
+                    // One import queue and one outbox per office hub: their rows name items
+                    // of one hub.
+                    let (api_url, suffix) = match (&choice, &hub) {
                         (Choice::Office { url }, _) => {
                             tracing::info!(%url, forced, "using the office hub");
-                            // One queue per office hub: a job names an item of one hub.
                             let ns = connection::session_namespace(&choice, &dir);
-                            (url.clone(), dir.join(format!("import-{ns}.db")))
+                            (url.clone(), format!("-{ns}"))
                         }
                         (Choice::Solo, Some(hub)) => {
                             tracing::info!(url = %hub.base_url(), needs_choice, "embedded hub listening");
-                            (hub.base_url(), dir.join("import.db"))
+                            (hub.base_url(), String::new())
                         }
                         (Choice::Solo, None) => unreachable!("solo starts the embedded hub"),
                     };
+                    let import_db = dir.join(format!("import{suffix}.db"));
+                    // Without its outbox the app still works online; new items are refused.
+                    match Outboxes::open(
+                        &dir.join(format!("outbox{suffix}.db")),
+                        &dir.join(format!("outbox-files{suffix}.db")),
+                        api_url.clone(),
+                    ) {
+                        Ok(outboxes) => {
+                            outboxes.run(app.handle().clone());
+                            app.manage(outboxes);
+                        }
+                        Err(err) => tracing::error!("the outbox did not open: {err:#}"),
+                    }
                     // Without its queue the app still works; only batch imports are refused.
                     match Imports::open(&import_db, api_url.clone()) {
                         Ok(imports) => {

@@ -949,7 +949,8 @@ pub enum OutboxProblemCode {
 pub struct OutboxEntry {
     #[ts(type = "number")]
     pub id: i64,
-    pub title: String,
+    /// The item's text as written (a failed entry can be edited and sent again from it).
+    pub content: ItemContent,
     /// Submit to the editor once the office has it (otherwise it arrives as a draft).
     pub submit: bool,
     pub state: OutboxState,
@@ -958,6 +959,8 @@ pub struct OutboxEntry {
     /// The item on the hub, once created there.
     #[ts(type = "number | null")]
     pub item_id: Option<i64>,
+    /// Absolute paths of the entry's files on this laptop.
+    pub paths: Vec<String>,
     /// Files attached to the entry, and how many the office has.
     pub files: u32,
     pub files_sent: u32,

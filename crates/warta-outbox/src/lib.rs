@@ -336,7 +336,8 @@ impl Outbox {
         };
         Ok(OutboxEntry {
             id: row.id,
-            title: row.content.title,
+            paths: self.paths(id)?,
+            content: row.content,
             submit: row.submit,
             state: row.state,
             percent,
@@ -525,14 +526,7 @@ impl Outbox {
     }
 
     fn queue_files(&self, id: i64, item_id: i64, now: DateTime<Utc>) -> Result<(), Stop> {
-        let paths: Vec<PathBuf> = {
-            let conn = self.db();
-            let mut st =
-                conn.prepare("SELECT path FROM entry_files WHERE entry_id = ?1 ORDER BY path")?;
-            st.query_map([id], |r| r.get::<_, String>(0))?
-                .map(|p| p.map(PathBuf::from))
-                .collect::<Result<_, _>>()?
-        };
+        let paths: Vec<PathBuf> = self.paths(id)?.into_iter().map(PathBuf::from).collect();
         let jobs = if paths.is_empty() {
             Vec::new()
         } else {
@@ -551,6 +545,16 @@ impl Outbox {
         tx.execute("UPDATE entries SET files_queued = 1 WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The entry's files, in path order.
+    fn paths(&self, id: i64) -> OutboxResult<Vec<String>> {
+        let conn = self.db();
+        let mut st =
+            conn.prepare("SELECT path FROM entry_files WHERE entry_id = ?1 ORDER BY path")?;
+        Ok(st
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
     }
 
     fn jobs(&self, id: i64) -> OutboxResult<Vec<i64>> {

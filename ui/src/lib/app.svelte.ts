@@ -1,12 +1,12 @@
 // App-wide state: who is signed in, the current route, and the error banner.
-import { currentToken, hub, isTauri, setToken } from "./api";
+import { currentToken, hub, hubBase, HubError, isTauri, setToken } from "./api";
 import type { ChangeEvent } from "./bindings/ChangeEvent";
 import type { LoginResponse } from "./bindings/LoginResponse";
 import type { Role } from "./bindings/Role";
 import type { User } from "./bindings/User";
 import { LiveConnection, type LiveState } from "./live";
 import { parseRoute, type Route } from "./route";
-import { setShellSession } from "./shell";
+import { outboxCommands, setShellSession } from "./shell";
 
 export const session = $state<{
   user: User | null;
@@ -15,7 +15,74 @@ export const session = $state<{
   ended: boolean;
   /** Inside the desktop app, the keyring did not keep the token: closing the app signs out. */
   memoryOnly: boolean;
-}>({ user: null, siteUrl: "", ended: false, memoryOnly: false });
+  /**
+   * Started without the office hub (a reporter in the field): the user is the one last signed in
+   * here, only new items (into the outbox) and the outbox work, and the hub is probed until it
+   * answers.
+   */
+  offline: boolean;
+}>({ user: null, siteUrl: "", ended: false, memoryOnly: false, offline: false });
+
+// --- the user last signed in, kept to start without the hub ---
+
+function userKey(): string {
+  return `warta.user:${hubBase()}`;
+}
+
+/** Keeps (or forgets) who is signed in, so the app can start offline as them. */
+export function rememberUser(user: User | null): void {
+  try {
+    if (user) localStorage.setItem(userKey(), JSON.stringify(user));
+    else localStorage.removeItem(userKey());
+  } catch {
+    // No storage: the app only cannot start offline.
+  }
+}
+
+/** The user last signed in against this hub, if any. */
+export function rememberedUser(): User | null {
+  try {
+    const text = localStorage.getItem(userKey());
+    return text ? (JSON.parse(text) as User) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** How often an offline window asks whether the hub is back. */
+const PROBE_MS = 3000;
+let probe: ReturnType<typeof setInterval> | null = null;
+
+/** Works offline as `user` until the hub answers again. */
+export function startOffline(user: User): void {
+  session.user = user;
+  session.offline = true;
+  syncShellSession();
+  if (probe) return;
+  probe = setInterval(async () => {
+    try {
+      const me = await hub.me();
+      stopProbe();
+      session.user = me;
+      rememberUser(me);
+      session.offline = false;
+      void outboxCommands.wake().catch(() => undefined);
+      nav.reload++;
+    } catch (e) {
+      if (e instanceof HubError && e.status === 401) {
+        stopProbe();
+        session.offline = false;
+        await signOut(false);
+      }
+      // Anything else: still no hub; try again.
+    }
+  }, PROBE_MS);
+}
+
+function stopProbe(): void {
+  if (probe) clearInterval(probe);
+  probe = null;
+}
 
 export function hasRole(role: Role): boolean {
   return session.user?.roles.includes(role) ?? false;
@@ -24,6 +91,7 @@ export function hasRole(role: Role): boolean {
 export function signedIn(res: LoginResponse): void {
   const kept = setToken(res.token);
   session.user = res.user;
+  rememberUser(res.user);
   session.ended = false;
   banner.error = null;
   syncShellSession();
@@ -48,6 +116,9 @@ export async function signOut(tellHub: boolean): Promise<void> {
   if (tellHub) await hub.logout().catch(() => undefined);
   const hadUser = session.user !== null || currentToken() !== null;
   await setToken(null);
+  rememberUser(null);
+  stopProbe();
+  session.offline = false;
   // A second refusal (two requests in flight) must not clear what the first one found.
   session.ended = tellHub ? false : session.ended || hadUser;
   session.user = null;
@@ -118,7 +189,11 @@ export function startLive(): void {
       if (seen.kind === "ready") return;
       for (const fn of listeners) fn(seen);
     },
-    onState: (s) => (live.state = s),
+    onState: (s) => {
+      // Back after the hub was gone: what waits in the outbox can go now.
+      if (s === "live" && live.state === "reconnecting" && isTauri()) void outboxCommands.wake().catch(() => undefined);
+      live.state = s;
+    },
     onUnauthenticated: () => void signOut(false),
   });
   connection = c;

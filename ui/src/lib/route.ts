@@ -1,5 +1,5 @@
 // Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`,
-// `#/sessions`.
+// `#/sessions`, `#/outbox`.
 
 export type ItemTab = "content" | "page" | "timeline" | "revisions";
 
@@ -10,7 +10,8 @@ export type Route =
   | { name: "new" }
   | { name: "item"; id: number; tab: ItemTab | null }
   | { name: "admin" }
-  | { name: "sessions" };
+  | { name: "sessions" }
+  | { name: "outbox" };
 
 const TABS: readonly ItemTab[] = ["content", "page", "timeline", "revisions"];
 
@@ -27,6 +28,8 @@ export function parseRoute(hash: string): Route {
       return { name: "admin" };
     case "sessions":
       return { name: "sessions" };
+    case "outbox":
+      return { name: "outbox" };
     case "item": {
       const id = Number(parts[1]);
       if (!Number.isInteger(id) || id <= 0) return { name: "tasks" };

@@ -4,6 +4,8 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { isTauri } from "./api";
 import type { ImportEvent } from "./bindings/ImportEvent";
 import type { ImportJob } from "./bindings/ImportJob";
+import type { NewOutboxEntry } from "./bindings/NewOutboxEntry";
+import type { OutboxEntry } from "./bindings/OutboxEntry";
 
 /**
  * The codes of the shell's `CommandError` (src-tauri/src/imports.rs). The shell is not a hub
@@ -19,6 +21,10 @@ export type ShellErrorCode =
   | "tls"
   | "not_a_hub"
   | "forced"
+  | "entry_not_found"
+  | "empty_title"
+  | "unreadable_file"
+  | "busy"
   | "internal";
 
 /** Every code, so the catalog test can check each has a text. */
@@ -32,6 +38,10 @@ export const SHELL_ERROR_CODES: Record<ShellErrorCode, true> = {
   tls: true,
   not_a_hub: true,
   forced: true,
+  entry_not_found: true,
+  empty_title: true,
+  unreadable_file: true,
+  busy: true,
   internal: true,
 };
 
@@ -90,4 +100,29 @@ export async function pickFolder(title: string): Promise<string | null> {
   const { open } = await import("@tauri-apps/plugin-dialog");
   const picked = await open({ directory: true, multiple: false, title });
   return typeof picked === "string" ? picked : null;
+}
+
+/**
+ * The reporter's outbox (src-tauri/src/outbox.rs): new items kept on this laptop and sent to the
+ * hub when it can be reached. `list` also registers where changes go from then on.
+ */
+export const outboxCommands = {
+  add: (entry: NewOutboxEntry) => call<OutboxEntry>("outbox_add", { entry }),
+  list: (onEvent: (e: OutboxEntry) => void) => {
+    const ch = new Channel<OutboxEntry>();
+    ch.onmessage = onEvent;
+    return call<OutboxEntry[]>("outbox_list", { onEvent: ch });
+  },
+  retry: (id: number) => call<OutboxEntry>("outbox_retry", { id }),
+  remove: (id: number) => call<void>("outbox_remove", { id }),
+  /** Try now: the hub may be reachable again. */
+  wake: () => call<void>("outbox_wake"),
+};
+
+/** The native file picker for photos, documents and videos; `[]` when the user closes it. */
+export async function pickFiles(title: string): Promise<string[]> {
+  const { open } = await import("@tauri-apps/plugin-dialog");
+  const picked = await open({ directory: false, multiple: true, title });
+  if (picked === null) return [];
+  return Array.isArray(picked) ? picked : [picked];
 }
