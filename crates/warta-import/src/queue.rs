@@ -167,13 +167,7 @@ impl ImportQueue {
         let found = scan::scan(&folder)?;
         let mut conn = self.db();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO jobs (item_id, folder, state, created_at) VALUES (?1, ?2, 'queued', ?3)",
-            params![item_id, folder.to_string_lossy(), now],
-        )?;
-        let job_id = tx.last_insert_rowid();
-        insert_files(&tx, job_id, &found)?;
-        let job = load_job(&tx, job_id)?.ok_or(ImportError::JobNotFound(job_id))?;
+        let job = insert_job(&tx, item_id, &folder, &found, now)?;
         tx.commit()?;
         Ok(job)
     }
@@ -215,13 +209,7 @@ impl ImportQueue {
         let tx = conn.transaction()?;
         let mut jobs = Vec::with_capacity(by_folder.len());
         for (folder, found) in by_folder {
-            tx.execute(
-                "INSERT INTO jobs (item_id, folder, state, created_at) VALUES (?1, ?2, 'queued', ?3)",
-                params![item_id, folder.to_string_lossy(), now],
-            )?;
-            let job_id = tx.last_insert_rowid();
-            insert_files(&tx, job_id, &found)?;
-            jobs.push(load_job(&tx, job_id)?.ok_or(ImportError::JobNotFound(job_id))?);
+            jobs.push(insert_job(&tx, item_id, &folder, &found, now)?);
         }
         tx.commit()?;
         Ok(jobs)
@@ -424,6 +412,23 @@ fn canonical(folder: &Path) -> Result<PathBuf, ImportError> {
         path: folder.to_path_buf(),
         source,
     })
+}
+
+/// A queued job of `item_id` over `found` in `folder`.
+fn insert_job(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    folder: &Path,
+    found: &[FoundFile],
+    now: DateTime<Utc>,
+) -> Result<ImportJob, ImportError> {
+    tx.execute(
+        "INSERT INTO jobs (item_id, folder, state, created_at) VALUES (?1, ?2, 'queued', ?3)",
+        params![item_id, folder.to_string_lossy(), now],
+    )?;
+    let job_id = tx.last_insert_rowid();
+    insert_files(tx, job_id, found)?;
+    load_job(tx, job_id)?.ok_or(ImportError::JobNotFound(job_id))
 }
 
 fn insert_files(tx: &Transaction<'_>, job_id: i64, found: &[FoundFile]) -> rusqlite::Result<()> {
