@@ -118,11 +118,25 @@ async function openLaptop(name) {
     prefix: [WITH_KEYRING],
   });
   laptops.get(name).driver = driver;
-  const session = await Session.create(driver.url, {
+  return openWindow(name);
+}
+
+/** Starts the app on `name`'s laptop (its driver, so its keyring and app data, stay). */
+async function openWindow(name) {
+  const laptop = laptops.get(name);
+  laptop.session = await Session.create(laptop.driver.url, {
     alwaysMatch: { 'tauri:options': { application: APP, args: ['--hub', hubUrl] } },
   });
-  laptops.get(name).session = session;
-  return session;
+  return laptop.session;
+}
+
+/** Closes `name`'s window (the app exits, as when the laptop is shut) and starts it again. */
+async function restartWindow(name) {
+  const laptop = laptops.get(name);
+  const old = laptop.session;
+  laptop.session = null;
+  await old.delete();
+  return openWindow(name);
 }
 
 async function closeLaptops() {
@@ -333,7 +347,7 @@ describe('two laptops on one office hub', { timeout: 15 * 60_000 }, () => {
     await screenshots('after-restart');
   });
 
-  step('offline, the reporter submits into the outbox; the office receives it once the hub is back', async (t) => {
+  step('offline, the reporter submits into the outbox, restarts the app; the office receives it once the hub is back', async (t) => {
     // The outbox is the desktop app's (issue 5); without its screen there is nothing to test yet.
     await reporter.click('new-item');
     await reporter.findByTestId('item-title');
@@ -354,22 +368,25 @@ describe('two laptops on one office hub', { timeout: 15 * 60_000 }, () => {
       timeout: 30_000,
       message: "the reporter's window on #/outbox",
     });
-    // It may show 'sending' while a first try fails; then it waits for the connection.
-    await waitFor(
-      async () => {
-        const e = await outboxEntry(reporter, title);
-        if (e && e.state !== 'waiting' && e.state !== 'sending') {
-          throw new Error(`the entry is ${e.state} with the hub down: ${e.text}`);
-        }
-        return e?.state === 'waiting';
-      },
-      { timeout: 30_000, message: `an outbox-entry for ${title} waiting for the connection` },
-    );
+    await waitForWaiting(reporter, title);
     await waitFor(async () => reporter.exists('offline-banner'), {
       timeout: 30_000,
       message: "the offline banner in the reporter's window",
     });
     await screenshots('outbox-waiting');
+
+    // The reporter closes the app and opens it again, still with no connection: signed in as
+    // before (the token from the laptop's keyring), offline, the entry still waiting on disk.
+    reporter = await restartWindow('reporter');
+    await waitFor(async () => (await reporter.exists('current-user')) && (await reporter.text('current-user')), {
+      timeout: 30_000,
+      message: "the reporter signed in again in the restarted window, offline",
+    });
+    assert.match(await reporter.text('current-user'), /Rina Reporter|reporter/);
+    await reporter.findByTestId('offline-banner', { timeout: 30_000 });
+    await reporter.click('nav-outbox');
+    await waitForWaiting(reporter, title);
+    await screenshots('outbox-after-app-restart');
 
     await startHub();
     // Nobody clicks: the outbox retries by itself.
@@ -389,7 +406,16 @@ describe('two laptops on one office hub', { timeout: 15 * 60_000 }, () => {
     await screenshots('outbox-received');
 
     // The link opens the item in the reporter's window: the one the hub has, submitted.
-    await reporter.click(received.link);
+    // The list re-renders as entries change: find the link afresh for each try.
+    await waitFor(
+      async () => {
+        const { link } = (await outboxEntry(reporter, title)) ?? {};
+        if (!link) return false;
+        await reporter.cmd('POST', `/element/${link.id}/click`, {});
+        return true;
+      },
+      { timeout: 10_000, message: `a click on the outbox entry's link` },
+    );
     const hash = await waitFor(async () => /^#\/item\/(\d+)/.exec(await currentHash(reporter)), {
       message: "the received item open in the reporter's window",
     });
@@ -411,6 +437,20 @@ describe('two laptops on one office hub', { timeout: 15 * 60_000 }, () => {
     await screenshots('editor-sees-outbox-item');
   });
 });
+
+/** Waits for the outbox entry `title` to wait for the connection (it may show 'sending' while a try fails). */
+async function waitForWaiting(session, title) {
+  let seen = null;
+  await waitFor(
+    async () => {
+      seen = await outboxEntry(session, title);
+      return seen?.state === 'waiting';
+    },
+    { timeout: 30_000, message: `an outbox-entry for ${JSON.stringify(title)} waiting for the connection` },
+  ).catch((err) => {
+    throw new Error(`${err.message}; last seen: ${JSON.stringify(seen && { state: seen.state, text: seen.text })}`);
+  });
+}
 
 /** The outbox entry showing `title`: { state, text, link }, or null. */
 async function outboxEntry(session, title) {
