@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod config;
+mod guard;
 mod import;
 mod media;
 mod serve;
@@ -56,6 +57,12 @@ enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
+    /// The website guard: check pages for gambling injections, defacement, hidden or outbound
+    /// links and cloaking.
+    Guard {
+        #[command(subcommand)]
+        command: GuardCommand,
+    },
     /// The key of the encrypted secrets file of a hub without a keyring.
     Secrets {
         #[command(subcommand)]
@@ -103,6 +110,13 @@ fn secrets_file(
     warta_hub::check_key_outside_data(data, key_file)?;
     let key = warta_secrets::SecretsKey::read_file(key_file)?;
     Ok(warta_secrets::FileStore::open(data, &key)?)
+}
+
+#[derive(Subcommand)]
+enum GuardCommand {
+    /// Check each page now; one line per finding. Exit 0 when every page is clean, 1 when
+    /// something was found.
+    Check(guard::CheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -240,6 +254,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: MediaCommand::Process(args),
         } => media::process(args),
         Command::Import(args) => import::run(args),
+        Command::Guard {
+            command: GuardCommand::Check(args),
+        } => guard::check(args),
         Command::Secrets {
             command: SecretsCommand::Check { data, key_file },
         } => {

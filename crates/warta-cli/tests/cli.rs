@@ -180,3 +180,91 @@ fn media_process_writes_renditions_and_reports_each_file() {
     let thumb = image::open(out.join("foto.jpg.thumb.jpg")).unwrap();
     assert_eq!((thumb.width(), thumb.height()), (320, 240));
 }
+
+/// A one-thread web server on loopback answering `/` with `clean` and anything else with
+/// `injected`, for as many requests as `count`.
+fn tiny_site(clean: &'static str, injected: &'static str, count: usize) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let body = if request_line.starts_with("GET / ") {
+                clean
+            } else {
+                injected
+            };
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn guard_check_prints_one_line_per_finding_and_exits_by_what_it_found() {
+    let clean = "<html><title>Portal</title><body><p>Berita pemblokiran situs judi online.</p></body></html>";
+    let injected = "<html><title>Portal</title><body><p>Berita.</p>\
+        <div style='display:none'><a href='https://gacor.example/'>slot gacor</a></div></body></html>";
+    let site = tiny_site(clean, injected, 4);
+
+    let ok = warta(
+        &["guard", "check", "--allow-private", &format!("{site}/")],
+        "",
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert_eq!(text(&ok).trim(), format!("{site}/: clean"));
+
+    let bad = warta(
+        &[
+            "guard",
+            "check",
+            "--allow-private",
+            &format!("{site}/berita"),
+        ],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    let out = text(&bad);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains(": gambling: ") && lines[0].contains("slot gacor"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains(": hidden_links: ") && lines[1].contains("gacor.example"),
+        "{out}"
+    );
+
+    // Loopback is refused without --allow-private: reported as unreachable, not fetched.
+    let refused = warta(&["guard", "check", &format!("{site}/")], "");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("internal address"),
+        "{}",
+        text(&refused)
+    );
+
+    let usage = warta(&["guard", "check", "ftp://example.org/"], "");
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(
+        text(&usage).contains("only http and https"),
+        "{}",
+        text(&usage)
+    );
+}
