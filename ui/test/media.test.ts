@@ -4,7 +4,17 @@ import type { MediaSettings } from "../src/lib/bindings/MediaSettings";
 import en from "../src/lib/i18n/en.json";
 import id from "../src/lib/i18n/id.json";
 import { translate, type Catalog } from "../src/lib/i18n/translate";
-import { attachmentFacts, extensionLabel, formatDimensions, formatDuration, fromMediaForm, isMediaField, kindKey, toMediaForm } from "../src/lib/media";
+import {
+  attachmentFacts,
+  extensionLabel,
+  formatDimensions,
+  formatDuration,
+  fromMediaForm,
+  isMediaField,
+  kindKey,
+  toMediaForm,
+  webCopyStatus,
+} from "../src/lib/media";
 
 const tr = (c: Catalog) => (k: string, p?: Record<string, string | number>) => translate(c, k, p);
 
@@ -30,6 +40,11 @@ function attachment(over: Partial<Attachment>): Attachment {
     note: null,
     alt_text: "",
     caption: "",
+    web_copy: "none",
+    web_copy_url: null,
+    web_copy_height: null,
+    web_copy_size: null,
+    web_copy_error: null,
     ...over,
   };
 }
@@ -80,6 +95,9 @@ describe("media settings form", () => {
     max_pixels: 100_000_000,
     max_attachment_bytes: 2048 * 1024 * 1024,
     max_document_bytes: 200 * 1024 * 1024,
+    video_web_copy: true,
+    video_web_height: 720,
+    ffmpeg_available: true,
   };
 
   test("shows megapixels and megabytes, and converts back exactly", () => {
@@ -95,10 +113,39 @@ describe("media settings form", () => {
     expect(fromMediaForm(form).max_pixels).toBe(12_500_000);
   });
 
+  test("web copies of videos cannot be asked for while the server has no ffmpeg", () => {
+    const form = toMediaForm({ ...settings, ffmpeg_available: false });
+    expect(form.ffmpeg_available).toBe(false);
+    expect(fromMediaForm({ ...form, video_web_copy: true }).video_web_copy).toBe(false);
+    expect(fromMediaForm({ ...toMediaForm(settings), video_web_height: 480.4 }).video_web_height).toBe(480);
+  });
+
   test("only settings fields are shown next to a field", () => {
+    expect(isMediaField("video_web_height")).toBe(true);
     expect(isMediaField("web_max")).toBe(true);
     expect(isMediaField("max_document_bytes")).toBe(true);
     expect(isMediaField("title")).toBe(false);
     expect(isMediaField(undefined)).toBe(false);
+  });
+});
+
+describe("web copies of videos", () => {
+  const video = (over: Partial<Attachment>) => attachment({ kind: "video", mime: "video/quicktime", filename: "banjir.mov", ...over });
+
+  test("no copy: nothing to say", () => {
+    expect(webCopyStatus(video({}), tr(id))).toBeNull();
+    expect(webCopyStatus(attachment({}), tr(en))).toBeNull();
+  });
+
+  test("being made, made with its height and size, or failed with the English reason kept for the tooltip", () => {
+    expect(webCopyStatus(video({ web_copy: "pending" }), tr(id))).toEqual({ text: "Sedang membuat salinan web…", detail: null });
+    const ready = video({ web_copy: "ready", web_copy_url: "/c", web_copy_height: 720, web_copy_size: 3_200_000 });
+    expect(webCopyStatus(ready, tr(en))?.text).toBe("Web copy · 720p · 3.1 MB");
+    expect(webCopyStatus(ready, tr(id))?.text).toMatch(/^Salinan web · 720p · /);
+    const failed = video({ web_copy: "failed", web_copy_error: "ffmpeg could not process the file: header damaged" });
+    expect(webCopyStatus(failed, tr(id))).toEqual({
+      text: "Salinan web gagal dibuat; video asli yang akan diterbitkan.",
+      detail: "ffmpeg could not process the file: header damaged",
+    });
   });
 });

@@ -498,6 +498,39 @@ pub struct Attachment {
     /// Alternative text and caption for the public site (photos).
     pub alt_text: String,
     pub caption: String,
+    /// A video's web-size MP4 copy, made in the background when the office asks for it
+    /// ([`MediaSettings::video_web_copy`]); `none` for other files.
+    #[serde(default)]
+    pub web_copy: WebCopyState,
+    /// The web copy (when `web_copy` is `ready`): what publishing sends instead of the
+    /// original video. Signed like `url`.
+    #[serde(default)]
+    pub web_copy_url: Option<String>,
+    /// Frame height of the web copy, in pixels.
+    #[serde(default)]
+    pub web_copy_height: Option<u32>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub web_copy_size: Option<u64>,
+    /// Why the web copy could not be made (`web_copy` is `failed`), in plain English.
+    #[serde(default)]
+    pub web_copy_error: Option<String>,
+}
+
+/// Where a video's web copy is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum WebCopyState {
+    /// No copy is made: not a video, or the office does not make web copies.
+    #[default]
+    None,
+    /// Waiting for, or being made by, the hub's background worker (one video at a time).
+    Pending,
+    /// Made; `web_copy_url` serves it.
+    Ready,
+    /// Could not be made; `web_copy_error` says why. Not tried again.
+    Failed,
 }
 
 /// A near-duplicate photo found when a photo was attached.
@@ -576,6 +609,23 @@ pub struct MediaSettings {
     #[serde(default = "default_max_document_bytes")]
     #[ts(type = "number")]
     pub max_document_bytes: u64,
+    /// Make a web-size MP4 copy (H.264/AAC) of every attached video, in the background, and
+    /// publish it instead of the original. Needs `ffmpeg` on the hub's computer: always
+    /// `false` when it is missing, and turning it on is then refused.
+    #[serde(default)]
+    pub video_web_copy: bool,
+    /// Largest frame height of web copies, in pixels (never enlarged).
+    #[serde(default = "default_video_web_height")]
+    pub video_web_height: u32,
+    /// Whether `ffmpeg` is installed on the hub's computer (poster frames, web copies).
+    /// Reported by the hub; ignored when saving.
+    #[serde(default)]
+    pub ffmpeg_available: bool,
+}
+
+/// 720 pixels: sharp on a phone and a laptop, a fraction of a phone's 1080p or 4K original.
+pub fn default_video_web_height() -> u32 {
+    720
 }
 
 /// 200 MB: generous for scanned reports, and documents are parsed in memory.

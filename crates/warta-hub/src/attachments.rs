@@ -26,6 +26,8 @@ pub enum Variant {
     Thumb,
     /// The untouched original (for photos: editors and above only).
     Original,
+    /// A video's web-size MP4 copy, once made (see `webcopy.rs`).
+    WebCopy,
 }
 
 impl Variant {
@@ -34,9 +36,10 @@ impl Variant {
             "" | "display" | "web" => Ok(Variant::Display),
             "thumb" => Ok(Variant::Thumb),
             "original" => Ok(Variant::Original),
+            "web_copy" => Ok(Variant::WebCopy),
             other => Err(HubError::validation(
                 "variant",
-                format!("unknown variant \"{other}\" (use display, thumb or original)"),
+                format!("unknown variant \"{other}\" (use display, thumb, original or web_copy)"),
             )),
         }
     }
@@ -46,6 +49,7 @@ impl Variant {
             Variant::Display => "display",
             Variant::Thumb => "thumb",
             Variant::Original => "original",
+            Variant::WebCopy => "web_copy",
         }
     }
 }
@@ -76,11 +80,17 @@ struct Row {
     similar_distance: Option<u32>,
     alt_text: String,
     caption: String,
+    web_copy: Option<String>,
+    web_copy_sha256: Option<String>,
+    web_copy_size: Option<i64>,
+    web_copy_height: Option<u32>,
+    web_copy_error: Option<String>,
 }
 
 const COLS: &str = "a.id, a.item_id, a.filename, a.mime, a.kind, a.size, a.sha256, u.display_name, a.uploaded_at, \
      a.web_sha256, a.web_mime, a.thumb_sha256, a.thumb_mime, a.width, a.height, a.pages, a.duration_ms, \
-     a.codecs, a.original_kept, a.note, a.similar_to, a.similar_distance, a.alt_text, a.caption";
+     a.codecs, a.original_kept, a.note, a.similar_to, a.similar_distance, a.alt_text, a.caption, \
+     a.web_copy, a.web_copy_sha256, a.web_copy_size, a.web_copy_height, a.web_copy_error";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -108,6 +118,11 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         similar_distance: r.get(21)?,
         alt_text: r.get(22)?,
         caption: r.get(23)?,
+        web_copy: r.get(24)?,
+        web_copy_sha256: r.get(25)?,
+        web_copy_size: r.get(26)?,
+        web_copy_height: r.get(27)?,
+        web_copy_error: r.get(28)?,
     })
 }
 
@@ -144,6 +159,19 @@ impl Row {
                 _ => None,
             },
             Variant::Original => self.original_kept.then_some((&self.sha256, &self.mime)),
+            Variant::WebCopy => match (self.web_copy.as_deref(), &self.web_copy_sha256) {
+                (Some("ready"), Some(s)) => Some((s, crate::webcopy::WEB_COPY_MIME)),
+                _ => None,
+            },
+        }
+    }
+
+    fn web_copy_state(&self) -> api::WebCopyState {
+        match self.web_copy.as_deref() {
+            Some("pending") => api::WebCopyState::Pending,
+            Some("ready") => api::WebCopyState::Ready,
+            Some("failed") => api::WebCopyState::Failed,
+            _ => api::WebCopyState::None,
         }
     }
 
@@ -232,6 +260,16 @@ impl Office {
             note: r.note.clone(),
             alt_text: r.alt_text.clone(),
             caption: r.caption.clone(),
+            web_copy: r.web_copy_state(),
+            web_copy_url: url_of(Variant::WebCopy),
+            web_copy_height: r
+                .web_copy_height
+                .filter(|_| r.file(Variant::WebCopy).is_some()),
+            web_copy_size: r
+                .web_copy_size
+                .filter(|_| r.file(Variant::WebCopy).is_some())
+                .map(|s| s as u64),
+            web_copy_error: r.web_copy_error.clone(),
         })
     }
 
@@ -253,7 +291,8 @@ impl Office {
         rows.iter().map(|r| self.to_dto(conn, r, caller)).collect()
     }
 
-    /// What a page shows and publishing copies: web renditions of photos, other files as they are.
+    /// What a page shows and publishing copies: web renditions of photos, web copies of videos
+    /// (when made; the video itself otherwise), other files as they are.
     pub(crate) fn site_attachments(
         &self,
         conn: &Connection,
@@ -271,14 +310,24 @@ impl Office {
         )?;
         let mut out = Vec::new();
         for r in &rows {
-            let Some((sha, mime)) = r.file(Variant::Display) else {
+            let variant = if r.file(Variant::WebCopy).is_some() {
+                Variant::WebCopy
+            } else {
+                Variant::Display
+            };
+            let Some((sha, mime)) = r.file(variant) else {
                 continue;
+            };
+            let filename = match variant {
+                Variant::WebCopy => crate::webcopy::web_copy_filename(&r.filename),
+                _ => r.filename.clone(),
             };
             out.push(SiteAttachment {
                 path: self.blob_path(sha)?,
                 sha256: sha.to_string(),
                 mime: mime.to_string(),
-                preview_href: preview.then(|| self.attachment_url(r.id, Variant::Display)),
+                filename,
+                preview_href: preview.then(|| self.attachment_url(r.id, variant)),
                 meta: self.to_dto(conn, r, None)?,
             });
         }
@@ -287,9 +336,19 @@ impl Office {
 
     // ------------------------------------------------------------ settings
 
-    /// The office's media settings (defaults until an admin changes them).
+    /// The office's media settings as stored (defaults until an admin changes them);
+    /// `ffmpeg_available` is not looked up (see [`Self::media_settings_view`]).
     pub fn media_settings(&self) -> HubResult<api::MediaSettings> {
         media::load_settings(&self.db(), self.config.max_attachment_bytes)
+    }
+
+    /// The office's media settings as the admin sees them: with whether `ffmpeg` is
+    /// installed now, and web copies of videos off while it is not.
+    pub fn media_settings_view(&self) -> HubResult<api::MediaSettings> {
+        let mut s = self.media_settings()?;
+        s.ffmpeg_available = warta_media::ffmpeg_available();
+        s.video_web_copy &= s.ffmpeg_available;
+        Ok(s)
     }
 
     pub fn set_media_settings(
@@ -303,7 +362,18 @@ impl Office {
             "settings.media",
             caller.require(Role::Admin, "changing media settings"),
         )?;
+        let mut s = s;
         media::validate_settings(&s)?;
+        let ffmpeg = warta_media::ffmpeg_available();
+        if s.video_web_copy && !ffmpeg {
+            return Err(HubError::validation(
+                "video_web_copy",
+                "web copies of videos need ffmpeg, which is not installed on the hub's \
+                 computer; install ffmpeg there, then turn this on",
+            ));
+        }
+        // Looked up on every read, never stored.
+        s.ffmpeg_available = false;
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.savepoint()?;
@@ -317,7 +387,13 @@ impl Office {
             serde_json::to_value(&s).expect("json"),
         )?;
         tx.commit()?;
-        Ok(s)
+        if s.video_web_copy {
+            self.web_copies.ring();
+        }
+        Ok(api::MediaSettings {
+            ffmpeg_available: ffmpeg,
+            ..s
+        })
     }
 
     /// Sets a photo's alternative text and caption; whoever may edit the item may do it.
@@ -443,6 +519,11 @@ impl Office {
             Err(e) => return Err(self.refuse_file(caller, id, filename, &[&blob.sha256], e)),
         };
         let keep_original = settings.keep_originals || detected.kind != warta_media::Kind::Photo;
+        let mut derived = derived;
+        // The copy is made in the background (webcopy.rs), never in this request.
+        derived.web_copy_pending = detected.kind == warta_media::Kind::Video
+            && settings.video_web_copy
+            && warta_media::ffmpeg_available();
         let att = self.insert_attachment(
             caller,
             id,
@@ -456,6 +537,9 @@ impl Office {
         )?;
         if !keep_original {
             self.forget_blob_if_unused(&blob.sha256);
+        }
+        if derived.web_copy_pending {
+            self.web_copies.ring();
         }
         Ok(att)
     }
@@ -487,8 +571,8 @@ impl Office {
         tx.exec(
             "INSERT INTO attachments (item_id, filename, mime, kind, size, sha256, uploaded_by, uploaded_at,
                  web_sha256, web_mime, thumb_sha256, thumb_mime, width, height, pages, duration_ms, codecs,
-                 phash, original_kept, note, similar_to, similar_distance)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                 phash, original_kept, note, similar_to, similar_distance, web_copy)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             params![
                 id,
                 filename,
@@ -512,6 +596,7 @@ impl Office {
                 d.note,
                 similar.map(|s| s.0),
                 similar.map(|s| s.1),
+                d.web_copy_pending.then_some("pending"),
             ],
         )?;
         let aid = tx.last_insert_rowid();
@@ -527,7 +612,8 @@ impl Office {
             Some(id),
             json!({ "attachment_id": aid, "filename": filename, "sha256": sha256, "mime": mime,
                     "size": size, "web_sha256": web_sha, "thumb_sha256": thumb_sha,
-                    "original_kept": original_kept, "similar_to": similar.map(|s| s.0) }),
+                    "original_kept": original_kept, "similar_to": similar.map(|s| s.0),
+                    "web_copy": d.web_copy_pending.then_some("pending") }),
         )?;
         let r = load(&tx, aid)?;
         let dto = self.to_dto(&tx, &r, Some(caller))?;
@@ -677,7 +763,7 @@ impl Office {
             .db()
             .row(
                 "SELECT count(*) > 0 FROM attachments WHERE (sha256 = ?1 AND original_kept)
-                     OR web_sha256 = ?1 OR thumb_sha256 = ?1",
+                     OR web_sha256 = ?1 OR thumb_sha256 = ?1 OR web_copy_sha256 = ?1",
                 [sha],
                 |r| r.get(0),
             )

@@ -406,7 +406,9 @@ pub fn verify_backup(path: &Path) -> anyhow::Result<BackupCheck> {
         &db,
         "SELECT sha256 FROM attachments WHERE original_kept
          UNION SELECT web_sha256 FROM attachments WHERE web_sha256 IS NOT NULL
-         UNION SELECT thumb_sha256 FROM attachments WHERE thumb_sha256 IS NOT NULL",
+         UNION SELECT thumb_sha256 FROM attachments WHERE thumb_sha256 IS NOT NULL
+         UNION SELECT web_copy_sha256 FROM attachments
+               WHERE web_copy = 'ready' AND web_copy_sha256 IS NOT NULL",
         [],
         |r| r.get(0),
     )?;

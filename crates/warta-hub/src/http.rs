@@ -1099,8 +1099,9 @@ async fn attach_blob(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct VariantQuery {
-    /// `display` (the default: a photo's web rendition, otherwise the file), `thumb` or
-    /// `original` (editors and above).
+    /// `display` (the default: a photo's web rendition, otherwise the file), `thumb`,
+    /// `original` (of photos: editors and above) or `web_copy` (a video's web-size MP4, once
+    /// made).
     #[serde(default)]
     #[param(required = false)]
     variant: String,
@@ -1128,11 +1129,11 @@ async fn download(
 }
 
 /// An attachment's content through a signed address (an attachment's `url`, `thumb_url`,
-/// `original_url`): no bearer token needed, valid while the issuing hub runs.
+/// `original_url`, `web_copy_url`): no bearer token needed, valid while the issuing hub runs.
 #[utoipa::path(get, path = "/attachments/{id}/signed/{variant}/{sig}", tag = "attachments", security(()),
     params(
         ("id" = i64, Path, description = "Attachment id"),
-        ("variant" = String, Path, description = "`display`, `thumb` or `original`"),
+        ("variant" = String, Path, description = "`display`, `thumb`, `original` or `web_copy`"),
         ("sig" = String, Path, description = "Signature"),
     ),
     responses(
@@ -1332,7 +1333,7 @@ async fn update_publish_target(
         (status = 401, response = Unauthenticated),
     ))]
 async fn media_settings(State(o): Hub, _c: Caller) -> HubResult<Json<api::MediaSettings>> {
-    blocking(move || o.media_settings()).await.map(Json)
+    blocking(move || o.media_settings_view()).await.map(Json)
 }
 
 /// Changes the office's media settings (admin).

@@ -26,6 +26,7 @@ mod secrets;
 pub mod server;
 mod targets;
 pub mod uploads;
+pub mod webcopy;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -96,6 +97,7 @@ pub struct RunningHub {
     handle: axum_server::Handle<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
     publisher: std::thread::JoinHandle<()>,
+    web_copies: std::thread::JoinHandle<()>,
     backups: Option<backup::Scheduler>,
     grace: Duration,
 }
@@ -117,11 +119,14 @@ impl RunningHub {
     }
 
     /// Stops accepting connections, ends open event streams and lets requests in flight
-    /// finish within the grace (then closes what is left); stops the publishing worker and the backup schedule
+    /// finish within the grace (then closes what is left); stops the publishing worker, the
+    /// web-copy worker (ffmpeg is stopped; its copy stays pending) and the backup schedule
     /// (a backup in progress is abandoned, leaving no partial folder), and checkpoints the
     /// WAL into the database file.
     pub async fn shutdown(self) {
         self.office.stop_publisher();
+        // Stops ffmpeg at once; the copy it was making stays pending for the next start.
+        self.office.stop_web_copies();
         // Event streams never end by themselves: end them, or shutdown would wait the grace.
         self.office.stop_live();
         if let Some(b) = &self.backups {
@@ -138,6 +143,9 @@ impl RunningHub {
                  what it sent is picked up at the next start",
                 self.grace
             );
+        }
+        if !server::join_within(self.web_copies, self.grace).await {
+            tracing::warn!("the web-copy worker did not stop within {:?}", self.grace);
         }
         let office = self.office.clone();
         let checkpoint = tokio::task::spawn_blocking(move || {
@@ -176,6 +184,8 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     office.set_base_url(&base_url);
     // Publications left pending by a previous run (killed, or a website down) go out now.
     let publisher = office.start_publisher();
+    // Web copies of videos left pending by a previous run are made now, one at a time.
+    let web_copies = office.start_web_copies();
     // Committed changes go out to event streams; lapsed edit locks are let go.
     office.start_live();
     let app = server::wrap(http::router(office.clone()), trusted);
@@ -195,6 +205,7 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
         handle,
         task,
         publisher,
+        web_copies,
         backups,
         grace,
     })

@@ -25,6 +25,9 @@ pub fn default_settings(max_attachment_bytes: u64) -> MediaSettings {
         max_pixels: 100_000_000,
         max_attachment_bytes,
         max_document_bytes: warta_api::default_max_document_bytes().min(max_attachment_bytes),
+        video_web_copy: false,
+        video_web_height: warta_api::default_video_web_height(),
+        ffmpeg_available: false,
     }
 }
 
@@ -67,6 +70,12 @@ pub fn validate_settings(s: &MediaSettings) -> HubResult<()> {
         return Err(HubError::validation(
             "max_document_bytes",
             "the document limit must be at least 1 MB",
+        ));
+    }
+    if !(144..=2160).contains(&s.video_web_height) {
+        return Err(HubError::validation(
+            "video_web_height",
+            "the height of web copies of videos must be between 144 and 2160 pixels",
         ));
     }
     if s.max_attachment_bytes < 1024 * 1024 {
@@ -121,6 +130,8 @@ pub struct Derived {
     pub codecs: Option<String>,
     pub phash: Option<String>,
     pub note: Option<String>,
+    /// A web copy of the video is to be made in the background.
+    pub web_copy_pending: bool,
 }
 
 fn put(

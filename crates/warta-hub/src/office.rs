@@ -168,6 +168,8 @@ pub struct Office {
     /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
     pub(crate) url_key: [u8; 32],
     pub(crate) queue: Arc<crate::publishing::PublishQueue>,
+    /// The bell and stop flag of the web-copy worker (`webcopy.rs`).
+    pub(crate) web_copies: Arc<crate::webcopy::WebCopyQueue>,
     /// Publishing-target secrets: the OS keyring, namespaced by the data directory, or the
     /// secrets file (`HubConfig::secrets`).
     pub(crate) secrets: Arc<dyn warta_secrets::SecretStore>,
@@ -350,6 +352,7 @@ impl Office {
             site_base: RwLock::new(String::new()),
             url_key: rand::random(),
             queue: Arc::default(),
+            web_copies: Arc::default(),
             secrets,
             upload_locks: Default::default(),
             config,

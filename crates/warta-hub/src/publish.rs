@@ -20,6 +20,9 @@ pub struct SiteAttachment {
     pub path: PathBuf,
     pub sha256: String,
     pub mime: String,
+    /// The name the file is published under: the attachment's, with `.mp4` for a video's
+    /// web copy.
+    pub filename: String,
     /// For the review preview, which cannot send credentials: a signed hub URL of the bytes.
     pub preview_href: Option<String>,
 }
@@ -173,7 +176,7 @@ impl StaticSite {
             .zip(&hrefs)
             .map(|(a, href)| warta_render::PageAttachment {
                 href,
-                filename: &a.meta.filename,
+                filename: &a.filename,
                 kind: &a.meta.kind,
                 mime: &a.mime,
                 alt: &a.meta.alt_text,

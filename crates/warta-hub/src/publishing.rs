@@ -1144,7 +1144,7 @@ impl Office {
             .iter()
             .map(|a| MediaFile {
                 attachment_id: a.meta.id,
-                filename: a.meta.filename.clone(),
+                filename: a.filename.clone(),
                 mime: a.mime.clone(),
                 path: a.path.clone(),
                 sha256: a.sha256.clone(),

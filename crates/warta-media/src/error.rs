@@ -71,6 +71,10 @@ pub enum MediaError {
         /// What the bytes hash to.
         actual: String,
     },
+    /// The work was stopped from outside before it finished (the hub is shutting down);
+    /// nothing was written.
+    #[error("the work was stopped before it finished")]
+    Stopped,
     /// The disk failed us.
     #[error("the file store could not be read or written: {0}")]
     Io(#[from] std::io::Error),

@@ -29,5 +29,5 @@ pub use store::{BlobStore, StoredBlob};
 pub use document::{DOCUMENT_MAX_BYTES, DocumentInfo, DocumentKind, document_info, pdf_preview};
 pub use video::{
     Container, VideoInfo, ffmpeg_available, poster_frame, probe_video, probe_video_from,
-    transcode_web,
+    transcode_web, transcode_web_until,
 };

@@ -111,6 +111,26 @@ impl BlobStore {
     /// [`MediaError::DigestMismatch`]. `path` must be on the store's file system (it is renamed,
     /// not copied); when the content is already stored, `path` is removed instead.
     pub fn adopt_file(&self, path: &Path, expected_sha256: &str) -> Result<StoredBlob, MediaError> {
+        self.adopt(path, Some(expected_sha256))
+    }
+
+    /// Moves a complete file the caller made (a video's web copy) into the store under the
+    /// SHA-256 of its bytes. Blocking: the file is read once, streamed, to hash it. `path`
+    /// must be on the store's file system, e.g. in [`Self::scratch_dir`]; when the content
+    /// is already stored, `path` is removed instead.
+    pub fn put_file(&self, path: &Path) -> Result<StoredBlob, MediaError> {
+        self.adopt(path, None)
+    }
+
+    /// A folder inside the store for making a file that [`Self::put_file`] then takes in;
+    /// removed (with whatever is left in it) when dropped.
+    pub fn scratch_dir(&self) -> Result<tempfile::TempDir, MediaError> {
+        Ok(tempfile::Builder::new()
+            .prefix("make-")
+            .tempdir_in(self.root.join("tmp"))?)
+    }
+
+    fn adopt(&self, path: &Path, expected_sha256: Option<&str>) -> Result<StoredBlob, MediaError> {
         let mut file = std::fs::File::open(path)?;
         let mut hasher = Sha256::new();
         let mut head = Vec::with_capacity(SNIFF_LEN);
@@ -128,9 +148,11 @@ impl BlobStore {
             size += n as u64;
         }
         let sha256 = hex::encode(hasher.finalize());
-        if sha256 != expected_sha256 {
+        if let Some(expected) = expected_sha256
+            && sha256 != expected
+        {
             return Err(MediaError::DigestMismatch {
-                expected: expected_sha256.to_owned(),
+                expected: expected.to_owned(),
                 actual: sha256,
             });
         }

@@ -9,6 +9,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,17 @@ impl Tool {
 
     /// Runs the program with `args`, killing it once `limit` has passed.
     pub(crate) fn run(self, args: &[OsString], limit: Duration) -> Result<(), MediaError> {
+        self.run_until(args, limit, None)
+    }
+
+    /// Like [`Self::run`], and kills the program as soon as `stop` is set
+    /// ([`MediaError::Stopped`]).
+    pub(crate) fn run_until(
+        self,
+        args: &[OsString],
+        limit: Duration,
+        stop: Option<&AtomicBool>,
+    ) -> Result<(), MediaError> {
         let mut child = match Command::new(self.name)
             .args(args)
             .stdin(Stdio::null())
@@ -101,6 +113,11 @@ impl Tool {
         let status = loop {
             if let Some(status) = child.try_wait()? {
                 break status;
+            }
+            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(MediaError::Stopped);
             }
             if started.elapsed() >= limit {
                 let _ = child.kill();
@@ -223,6 +240,25 @@ mod tests {
                 .contains("took longer than 300ms and was stopped"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_program_is_stopped_when_asked() {
+        let stop = AtomicBool::new(false);
+        let err = thread::scope(|s| {
+            let run = s.spawn(|| {
+                SH.run_until(
+                    &[os("-c"), os("exec sleep 30")],
+                    Duration::from_secs(60),
+                    Some(&stop),
+                )
+            });
+            thread::sleep(Duration::from_millis(100));
+            stop.store(true, Ordering::Relaxed);
+            run.join().expect("no panic")
+        })
+        .unwrap_err();
+        assert!(matches!(err, MediaError::Stopped), "{err:?}");
     }
 
     #[test]

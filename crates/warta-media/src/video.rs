@@ -10,6 +10,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::MediaError;
@@ -179,6 +180,18 @@ pub fn poster_frame(path: &Path, out_jpg: &Path, max_px: u32) -> Result<(), Medi
 /// Fails like [`poster_frame`]; the time limit is 60 s plus four times the video's length
 /// (at most 2 hours), or [`TRANSCODE_TIME_LIMIT`] when the length is unknown.
 pub fn transcode_web(path: &Path, out_mp4: &Path, max_height: u32) -> Result<(), MediaError> {
+    transcode_web_until(path, out_mp4, max_height, &AtomicBool::new(false))
+}
+
+/// Like [`transcode_web`], and stops ffmpeg as soon as `stop` is set (then fails with
+/// [`MediaError::Stopped`], leaving `out_mp4` untouched): a hub shutting down does not wait
+/// for a long video.
+pub fn transcode_web_until(
+    path: &Path,
+    out_mp4: &Path,
+    max_height: u32,
+    stop: &AtomicBool,
+) -> Result<(), MediaError> {
     let info = with_picture(probe_video(path)?)?;
     let max = max_height.max(16);
     let limit = match info.duration_ms {
@@ -230,7 +243,7 @@ pub fn transcode_web(path: &Path, out_mp4: &Path, max_height: u32) -> Result<(),
         .map(tool::os),
     );
     args.push(file_url(&made));
-    FFMPEG.run(&args, limit)?;
+    FFMPEG.run_until(&args, limit, Some(stop))?;
     tool::finish(FFMPEG, &made, out_mp4)
 }
 

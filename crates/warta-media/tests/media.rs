@@ -432,6 +432,33 @@ fn stored_blob_head_detects_like_the_file() {
     assert_eq!(detect(&png.head, "a.png").unwrap().kind, Kind::Photo);
 }
 
+#[test]
+fn a_file_made_in_the_store_is_taken_in_under_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(dir.path()).unwrap();
+    let scratch = store.scratch_dir().unwrap();
+    let made = scratch.path().join("web.mp4");
+    std::fs::write(&made, b"a web copy").unwrap();
+    let blob = store.put_file(&made).unwrap();
+    assert_eq!(blob.sha256, sha256_hex(b"a web copy"));
+    assert_eq!(blob.size, 10);
+    assert!(!made.exists(), "moved, not copied");
+    assert_eq!(
+        std::fs::read(store.path_of(&blob.sha256).unwrap()).unwrap(),
+        b"a web copy"
+    );
+    // The same content again: the stored copy stays, the new file goes.
+    std::fs::write(&made, b"a web copy").unwrap();
+    assert_eq!(store.put_file(&made).unwrap().sha256, blob.sha256);
+    assert!(!made.exists());
+    let scratch_path = scratch.path().to_path_buf();
+    drop(scratch);
+    assert!(
+        !scratch_path.exists(),
+        "the scratch folder goes when dropped"
+    );
+}
+
 // ---------- file names ----------
 
 #[test]

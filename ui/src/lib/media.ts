@@ -30,6 +30,26 @@ export function attachmentFacts(a: Attachment, t: T): string[] {
   return facts;
 }
 
+/**
+ * A video's web copy in words: being made, made (with its height and size), or failed (the
+ * hub's English reason goes in the tooltip). `null` when there is none to speak of.
+ */
+export function webCopyStatus(a: Attachment, t: T): { text: string; detail: string | null } | null {
+  switch (a.web_copy) {
+    case "pending":
+      return { text: t("attach.web_copy.pending"), detail: null };
+    case "ready": {
+      const facts = [a.web_copy_height !== null ? `${a.web_copy_height}p` : null, a.web_copy_size !== null ? formatSize(a.web_copy_size) : null];
+      const shown = facts.filter((f): f is string => f !== null);
+      return { text: shown.length ? `${t("attach.web_copy.ready")} · ${shown.join(" · ")}` : t("attach.web_copy.ready"), detail: null };
+    }
+    case "failed":
+      return { text: t("attach.web_copy.failed"), detail: a.web_copy_error };
+    default:
+      return null;
+  }
+}
+
 /** The catalog key of an attachment's kind; anything unknown is shown as a document. */
 export function kindKey(kind: string): string {
   return `attach.kind.${kind === "photo" || kind === "video" ? kind : "document"}`;
@@ -55,6 +75,10 @@ export type MediaForm = {
   max_megapixels: number;
   max_attachment_mb: number;
   max_document_mb: number;
+  video_web_copy: boolean;
+  video_web_height: number;
+  /** Reported by the hub; web copies cannot be turned on without it. */
+  ffmpeg_available: boolean;
 };
 
 export function toMediaForm(s: MediaSettings): MediaForm {
@@ -67,6 +91,9 @@ export function toMediaForm(s: MediaSettings): MediaForm {
     max_megapixels: Math.round((s.max_pixels / MEGA) * 10) / 10,
     max_attachment_mb: Math.round(s.max_attachment_bytes / MB),
     max_document_mb: Math.round(s.max_document_bytes / MB),
+    video_web_copy: s.video_web_copy,
+    video_web_height: s.video_web_height,
+    ffmpeg_available: s.ffmpeg_available,
   };
 }
 
@@ -80,11 +107,25 @@ export function fromMediaForm(f: MediaForm): MediaSettings {
     max_pixels: Math.round(f.max_megapixels * MEGA),
     max_attachment_bytes: Math.round(f.max_attachment_mb * MB),
     max_document_bytes: Math.round(f.max_document_mb * MB),
+    video_web_copy: f.video_web_copy && f.ffmpeg_available,
+    video_web_height: Math.round(f.video_web_height),
+    ffmpeg_available: f.ffmpeg_available,
   };
 }
 
 /** The settings fields the hub may name in a `validation` error. */
-export const MEDIA_FIELDS = ["web_max", "thumb_max", "photo_format", "max_pixels", "max_attachment_bytes", "max_document_bytes", "send_originals", "keep_originals"] as const;
+export const MEDIA_FIELDS = [
+  "web_max",
+  "thumb_max",
+  "photo_format",
+  "max_pixels",
+  "max_attachment_bytes",
+  "max_document_bytes",
+  "send_originals",
+  "keep_originals",
+  "video_web_copy",
+  "video_web_height",
+] as const;
 export type MediaField = (typeof MEDIA_FIELDS)[number];
 
 export function isMediaField(f: string | undefined): f is MediaField {

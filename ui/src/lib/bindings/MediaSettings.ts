@@ -28,4 +28,19 @@ max_pixels: number, max_attachment_bytes: number,
 /**
  * Largest document (PDF, office file) accepted; documents are read whole to count pages.
  */
-max_document_bytes: number, };
+max_document_bytes: number, 
+/**
+ * Make a web-size MP4 copy (H.264/AAC) of every attached video, in the background, and
+ * publish it instead of the original. Needs `ffmpeg` on the hub's computer: always
+ * `false` when it is missing, and turning it on is then refused.
+ */
+video_web_copy: boolean, 
+/**
+ * Largest frame height of web copies, in pixels (never enlarged).
+ */
+video_web_height: number, 
+/**
+ * Whether `ffmpeg` is installed on the hub's computer (poster frames, web copies).
+ * Reported by the hub; ignored when saving.
+ */
+ffmpeg_available: boolean, };
