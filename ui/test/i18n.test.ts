@@ -10,6 +10,7 @@ import { ALL_ROLES } from "../src/lib/roles";
 import { MEDIA_FIELDS } from "../src/lib/media";
 import { ALL_TARGET_KINDS, ERROR_KINDS, TARGET_FIELDS } from "../src/lib/publishing";
 import { SHELL_ERROR_CODES } from "../src/lib/shell";
+import { IMPORT_PROBLEM_CODES } from "../src/lib/imports";
 
 const SRC = join(__dirname, "../src");
 const catalogs: Record<string, Record<string, string>> = { id, en };
@@ -84,6 +85,8 @@ describe("catalogs", () => {
       ...["correct", "unpublish"].map((a) => `action.${a}`),
       ...Object.keys(SHELL_ERROR_CODES).map((c) => `errors.shell.${c}`),
       ...["queued", "running", "done", "failed", "cancelled"].map((x) => `import.state.${x}`),
+      ...Object.keys(IMPORT_PROBLEM_CODES).map((c) => `import.problem.${c}`),
+      ...["pending", "ready", "failed"].map((x) => `attach.web_copy.${x}`),
       ...MEDIA_FIELDS.flatMap((f) => [`media.invalid.${f}`, `field.${f}`]),
       ...["never", "unmetered", "always"].map((x) => `media.send.${x}`),
       ...["jpeg", "webp"].map((x) => `media.format.${x}`),
@@ -95,7 +98,7 @@ describe("catalogs", () => {
       ...["created", "saved", "action", "comment", "attached", "refused", "claimed", "released", "lock_broken"].map(
         (k) => `timeline.kind.item.${k}`,
       ),
-      ...["item.correct", "item.unpublish", "item.published", "item.unpublished", "publish.done", "publish.failed", "publish.cancelled", "publish.retry", "publish.live_check", "unpublish.done", "attachment.text"].map(
+      ...["item.correct", "item.unpublish", "item.published", "item.unpublished", "publish.done", "publish.failed", "publish.cancelled", "publish.retry", "publish.live_check", "unpublish.done", "attachment.text", "attachment.web_copy", "attachment.web_copy_failed"].map(
         (k) => `timeline.kind.${k}`,
       ),
     ];

@@ -2,7 +2,30 @@ import { describe, expect, test } from "vitest";
 import type { Attachment } from "../src/lib/bindings/Attachment";
 import type { ImportEvent } from "../src/lib/bindings/ImportEvent";
 import type { ImportJob } from "../src/lib/bindings/ImportJob";
-import { applyImportEvent, baseName, handled, isFinished, percentHandled, percentSent, startView, upsertAttachment } from "../src/lib/imports";
+import type { ImportProblem } from "../src/lib/bindings/ImportProblem";
+import en from "../src/lib/i18n/en.json";
+import id from "../src/lib/i18n/id.json";
+import { translate, type T } from "../src/lib/i18n/translate";
+import {
+  applyImportEvent,
+  baseName,
+  handled,
+  IMPORT_PROBLEM_CODES,
+  isFinished,
+  percentHandled,
+  percentSent,
+  problemReason,
+  startView,
+  upsertAttachment,
+} from "../src/lib/imports";
+
+const tr =
+  (catalog: Record<string, string>): T =>
+  (key, params) =>
+    translate(catalog, key, params);
+
+const alreadyAttached: ImportProblem = { code: "already_attached", other: "IMG_2.JPG", message: 'already attached to the item (as "IMG_2.JPG")' };
+const truncated: ImportProblem = { code: "photo", message: "the JPEG is truncated" };
 
 const job = (over: Partial<ImportJob> = {}): ImportJob => ({
   id: 7,
@@ -39,6 +62,11 @@ const attachment = (id: number, thumb: string | null = null): Attachment => ({
   note: null,
   alt_text: "",
   caption: "",
+  web_copy: "none",
+  web_copy_url: null,
+  web_copy_height: null,
+  web_copy_size: null,
+  web_copy_error: null,
 });
 
 const fold = (events: ImportEvent[]) => events.reduce(applyImportEvent, startView(job()));
@@ -48,8 +76,8 @@ describe("import progress", () => {
     const view = fold([
       { type: "progress", data: job({ state: "running", total: 4 }) },
       { type: "file_done", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_1.JPG", attachment: attachment(1) } },
-      { type: "file_skipped", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_2.JPG", reason: "already attached" } },
-      { type: "file_failed", data: { job_id: 7, path: "C:\\DCIM\\broken.jpg", error: "the JPEG is truncated" } },
+      { type: "file_skipped", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_2.JPG", problem: alreadyAttached } },
+      { type: "file_failed", data: { job_id: 7, path: "C:\\DCIM\\broken.jpg", problem: truncated } },
       { type: "progress", data: job({ state: "running", total: 4, done: 1, skipped: 1, failed: 1, bytes_sent: 350_000 }) },
       { type: "file_done", data: { job_id: 7, path: "/media/reporter/SD/DCIM/IMG_4.JPG", attachment: attachment(4) } },
       { type: "finished", data: job({ state: "done", total: 4, done: 2, skipped: 1, failed: 1, bytes_sent: 700_000 }) },
@@ -60,15 +88,15 @@ describe("import progress", () => {
     expect(percentHandled(view.job)).toBe(100);
     expect(view.added.map((a) => a.id)).toEqual([1, 4]);
     expect(view.notes).toEqual([
-      { path: "/media/reporter/SD/DCIM/IMG_2.JPG", name: "IMG_2.JPG", outcome: "skipped", reason: "already attached" },
-      { path: "C:\\DCIM\\broken.jpg", name: "broken.jpg", outcome: "failed", reason: "the JPEG is truncated" },
+      { path: "/media/reporter/SD/DCIM/IMG_2.JPG", name: "IMG_2.JPG", outcome: "skipped", problem: alreadyAttached },
+      { path: "C:\\DCIM\\broken.jpg", name: "broken.jpg", outcome: "failed", problem: truncated },
     ]);
   });
 
   test("events of another job are ignored", () => {
     const view = fold([
       { type: "progress", data: job({ id: 8, state: "running", total: 9 }) },
-      { type: "file_failed", data: { job_id: 8, path: "/x/a.jpg", error: "no" } },
+      { type: "file_failed", data: { job_id: 8, path: "/x/a.jpg", problem: truncated } },
       { type: "file_done", data: { job_id: 8, path: "/x/b.jpg", attachment: attachment(2) } },
     ]);
     expect(view).toEqual(startView(job()));
@@ -124,5 +152,35 @@ describe("a large file sent in chunks", () => {
     const done = applyImportEvent(other, { type: "file_done", data: { job_id: 7, path, attachment: attachment(2) } });
     expect(done.sending).toBeNull();
     expect(percentSent({ path, name: "x", sent: 0, total: 0 })).toBe(100);
+  });
+});
+
+describe("why a file was not imported, in the user's language", () => {
+  test("by its code, Indonesian first, with the file it repeats", () => {
+    expect(problemReason(alreadyAttached, tr(id))).toBe("sudah dilampirkan ke berita ini sebagai IMG_2.JPG");
+    expect(problemReason(alreadyAttached, tr(en))).toBe("already attached to this item as IMG_2.JPG");
+    expect(problemReason({ code: "duplicate", other: "DCIM/IMG_1.JPG", message: "same content as DCIM/IMG_1.JPG" }, tr(id))).toBe(
+      "isinya sama dengan DCIM/IMG_1.JPG",
+    );
+    expect(problemReason(truncated, tr(id))).toBe("foto ukuran web tidak dapat dibuat; foto mungkin rusak");
+    expect(problemReason({ code: "unsupported", message: "this file cannot be attached: …" }, tr(en))).toBe(
+      "not a photo, document or video the office accepts",
+    );
+  });
+
+  test("the hub's refusal by the hub's own error code, never its English message", () => {
+    const refused: ImportProblem = { code: "hub", hub_code: "too_large", message: "the file is larger than the limit of 2 GiB" };
+    expect(problemReason(refused, tr(id))).toBe(id["errors.too_large"]);
+    expect(problemReason(refused, tr(en))).toBe(en["errors.too_large"]);
+    expect(problemReason({ code: "hub", message: "?" }, tr(id))).toBe(id["import.problem.hub"]);
+  });
+
+  test("every code has a text in both languages, and none is the English detail", () => {
+    for (const code of Object.keys(IMPORT_PROBLEM_CODES)) {
+      for (const catalog of [id, en] as Record<string, string>[]) {
+        expect(catalog[`import.problem.${code}`], code).toBeTruthy();
+      }
+      expect(problemReason({ code, other: "x", message: "ENGLISH DETAIL" } as ImportProblem, tr(id))).not.toContain("ENGLISH DETAIL");
+    }
   });
 });

@@ -924,14 +924,14 @@ pub enum ImportEvent {
         #[ts(type = "number")]
         job_id: i64,
         path: String,
-        reason: String,
+        problem: ImportProblem,
     },
-    /// One file failed, in plain words.
+    /// One file failed; tried again when the job runs again.
     FileFailed {
         #[ts(type = "number")]
         job_id: i64,
         path: String,
-        error: String,
+        problem: ImportProblem,
     },
     /// A large file is being sent in chunks: `sent` of `total` bytes are confirmed by the hub
     /// (reported at most a few times a second, and when it completes).
@@ -946,6 +946,56 @@ pub enum ImportEvent {
     },
     /// The job ended (done, failed or cancelled).
     Finished(ImportJob),
+}
+
+/// Why an imported file was skipped or failed. The UI words it from `code` (with `hub_code`
+/// and `other`); `message` is the English detail, for the log and the tooltip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportProblem {
+    pub code: ImportProblemCode,
+    /// The hub's error code when the hub refused or failed the file (`code` = `hub`).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_code: Option<ErrorCode>,
+    /// The file this one repeats: the name it is attached under (`already_attached`), or
+    /// its path in the folder (`duplicate`).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<String>,
+    /// English detail, for the log and the tooltip.
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ImportProblemCode {
+    /// The same content is already attached to the item (skipped).
+    AlreadyAttached,
+    /// Another file of this import has the same content (skipped).
+    Duplicate,
+    /// The file's name cannot be used (skipped).
+    BadFilename,
+    /// Not a photo, document or video the office accepts, e.g. a program or a
+    /// macro-enabled Office file (skipped).
+    Unsupported,
+    /// The file claims to be a photo, document or video but is broken or cut short (skipped).
+    Damaged,
+    /// Larger than the office's limit (skipped).
+    TooLarge,
+    /// The file could not be read from the folder or card (failed).
+    Unreadable,
+    /// The photo's web rendition and thumbnail could not be made (failed).
+    Photo,
+    /// The hub refused or failed the file; `hub_code` says how.
+    Hub,
 }
 
 // ---------- the reporter's outbox (desktop app only; not a hub route) ----------

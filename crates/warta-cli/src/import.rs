@@ -153,8 +153,8 @@ impl ImportEvents for Lines {
                 attachment.id,
                 facts(&attachment)
             ),
-            ImportEvent::FileSkipped { path, reason, .. } => format!("skipped {path}: {reason}"),
-            ImportEvent::FileFailed { path, error, .. } => format!("failed {path}: {error}"),
+            ImportEvent::FileSkipped { path, problem, .. } => format!("skipped {path}: {problem}"),
+            ImportEvent::FileFailed { path, problem, .. } => format!("failed {path}: {problem}"),
             ImportEvent::FileProgress {
                 path, sent, total, ..
             } => format!("sending {path}: {sent} of {total} bytes confirmed"),

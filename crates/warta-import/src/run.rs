@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use warta_api::{
-    Attachment, ErrorCode, ImportEvent, ImportJob, ImportState, MediaSettings, PreparedPhoto,
-    SendOriginals,
+    Attachment, ErrorCode, ImportEvent, ImportJob, ImportProblem, ImportProblemCode, ImportState,
+    MediaSettings, PreparedPhoto, SendOriginals,
 };
 use warta_client::{ClientError, HubClient, UploadOptions, UploadProgress, UploadState};
 use warta_media::{Detected, Kind, MediaError};
@@ -111,7 +111,7 @@ struct Prepared {
     settings: MediaSettings,
     send_originals: bool,
     /// SHA-256 of every original already attached to the item → what to say when skipping.
-    known: HashMap<String, String>,
+    known: HashMap<String, ImportProblem>,
 }
 
 async fn prepare(
@@ -148,8 +148,53 @@ async fn prepare(
     })
 }
 
-fn already_attached(filename: &str) -> String {
-    format!("already attached to the item (as \"{filename}\")")
+fn already_attached(filename: &str) -> ImportProblem {
+    ImportProblem {
+        code: ImportProblemCode::AlreadyAttached,
+        hub_code: None,
+        other: Some(filename.to_string()),
+        message: format!("already attached to the item (as \"{filename}\")"),
+    }
+}
+
+fn duplicate(path: &str) -> ImportProblem {
+    ImportProblem {
+        code: ImportProblemCode::Duplicate,
+        hub_code: None,
+        other: Some(path.to_string()),
+        message: format!("same content as {path}"),
+    }
+}
+
+fn problem(code: ImportProblemCode, message: impl Into<String>) -> ImportProblem {
+    ImportProblem {
+        code,
+        hub_code: None,
+        other: None,
+        message: message.into(),
+    }
+}
+
+/// A file the hub refused (skipped) or failed, by the hub's code.
+fn hub_problem(code: ErrorCode, message: &str) -> ImportProblem {
+    ImportProblem {
+        code: ImportProblemCode::Hub,
+        hub_code: Some(code),
+        other: None,
+        message: message.to_string(),
+    }
+}
+
+/// What warta-media said about a file read here (its name, or its type from its bytes).
+fn media_problem(e: &MediaError) -> ImportProblem {
+    let code = match e {
+        MediaError::BadFilename { .. } => ImportProblemCode::BadFilename,
+        MediaError::Damaged { .. } => ImportProblemCode::Damaged,
+        MediaError::TooLarge { .. } => ImportProblemCode::TooLarge,
+        MediaError::Io(_) => ImportProblemCode::Unreadable,
+        _ => ImportProblemCode::Unsupported,
+    };
+    problem(code, e.to_string())
 }
 
 struct Context<'a> {
@@ -167,7 +212,7 @@ struct Context<'a> {
     pause: Duration,
     todo: Mutex<VecDeque<ImportFile>>,
     /// Content already attached, or claimed by a worker: a file with the same bytes is skipped.
-    known: Mutex<HashMap<String, String>>,
+    known: Mutex<HashMap<String, ImportProblem>>,
     /// What stopped the whole job.
     fatal: Mutex<Option<ImportError>>,
     stop: AtomicBool,
@@ -176,8 +221,8 @@ struct Context<'a> {
 
 /// A file's problem (recorded on the file), or the job's (stops it).
 enum Problem {
-    Skip(String),
-    Fail(String),
+    Skip(ImportProblem),
+    Fail(ImportProblem),
     Fatal(ImportError),
 }
 
@@ -192,11 +237,16 @@ impl From<ClientError> for Problem {
                 | ErrorCode::NotFound
                 | ErrorCode::Locked => Problem::Fatal(e.into()),
                 ErrorCode::RefusedType | ErrorCode::TooLarge => {
-                    Problem::Skip(error.message.clone())
+                    Problem::Skip(hub_problem(error.code, &error.message))
                 }
-                _ => Problem::Fail(error.message.clone()),
+                _ => Problem::Fail(hub_problem(error.code, &error.message)),
             },
-            ClientError::File { .. } | ClientError::Decode(_) => Problem::Fail(e.to_string()),
+            ClientError::File { .. } => {
+                Problem::Fail(problem(ImportProblemCode::Unreadable, e.to_string()))
+            }
+            ClientError::Decode(_) => {
+                Problem::Fail(hub_problem(ErrorCode::Internal, &e.to_string()))
+            }
         }
     }
 }
@@ -252,20 +302,20 @@ impl Context<'_> {
                         attachment: Box::new(attachment),
                     },
                 ),
-                Err(Problem::Skip(reason)) => (
-                    FileOutcome::Skipped(reason.clone()),
+                Err(Problem::Skip(problem)) => (
+                    FileOutcome::Skipped(problem.message.clone()),
                     ImportEvent::FileSkipped {
                         job_id: self.job_id,
                         path: file.path.clone(),
-                        reason,
+                        problem,
                     },
                 ),
-                Err(Problem::Fail(error)) => (
-                    FileOutcome::Failed(error.clone()),
+                Err(Problem::Fail(problem)) => (
+                    FileOutcome::Failed(problem.message.clone()),
                     ImportEvent::FileFailed {
                         job_id: self.job_id,
                         path: file.path.clone(),
-                        error,
+                        problem,
                     },
                 ),
                 Err(Problem::Fatal(e)) => {
@@ -290,7 +340,7 @@ impl Context<'_> {
         let path = self.folder.join(&file.path);
         let name = file.path.rsplit('/').next().unwrap_or(&file.path);
         let filename =
-            warta_media::validate_filename(name).map_err(|e| Problem::Skip(e.to_string()))?;
+            warta_media::validate_filename(name).map_err(|e| Problem::Skip(media_problem(&e)))?;
 
         let (sha256, size, detected) = {
             let (path, filename) = (path.clone(), filename.clone());
@@ -300,8 +350,11 @@ impl Context<'_> {
             .set_sha256(file.id, &sha256)
             .map_err(Problem::Fatal)?;
         let detected = detected.map_err(|e| match e {
-            MediaError::Io(e) => Problem::Fail(format!("cannot read the file: {e}")),
-            e => Problem::Skip(e.to_string()),
+            MediaError::Io(e) => Problem::Fail(problem(
+                ImportProblemCode::Unreadable,
+                format!("cannot read the file: {e}"),
+            )),
+            e => Problem::Skip(media_problem(&e)),
         })?;
 
         // Claim the content, so two copies on the card are attached once.
@@ -310,7 +363,7 @@ impl Context<'_> {
             if let Some(reason) = known.get(&sha256) {
                 return Err(Problem::Skip(reason.clone()));
             }
-            known.insert(sha256.clone(), format!("same content as {}", file.path));
+            known.insert(sha256.clone(), duplicate(&file.path));
         }
         let result = match detected.kind {
             Kind::Photo => {
@@ -348,7 +401,7 @@ impl Context<'_> {
             let path = path.to_path_buf();
             blocking(move || warta_photo::process_file(&path, &cfg))
                 .await?
-                .map_err(|e| Problem::Fail(e.to_string()))?
+                .map_err(|e| Problem::Fail(problem(ImportProblemCode::Photo, e.to_string())))?
         };
         let web_sha = hex::encode(Sha256::digest(&renditions.web.bytes));
         let thumb_sha = hex::encode(Sha256::digest(&renditions.thumb.bytes));
@@ -415,11 +468,14 @@ impl Context<'_> {
         sent: &mut u64,
     ) -> Result<Attachment, Problem> {
         if size > self.settings.max_attachment_bytes {
-            return Err(Problem::Skip(format!(
-                "{} of {} MB is larger than the office's limit of {} MB",
-                detected.kind,
-                size / 1_000_000,
-                self.settings.max_attachment_bytes / 1_000_000
+            return Err(Problem::Skip(problem(
+                ImportProblemCode::TooLarge,
+                format!(
+                    "{} of {} MB is larger than the office's limit of {} MB",
+                    detected.kind,
+                    size / 1_000_000,
+                    self.settings.max_attachment_bytes / 1_000_000
+                ),
             )));
         }
         if size > self.resumable_above {
@@ -532,7 +588,12 @@ type HashDetect = (String, u64, Result<Detected, MediaError>);
 
 /// Hashes the file (streaming) and tells its type from its bytes.
 fn hash_and_detect(path: &Path, filename: &str) -> Result<HashDetect, Problem> {
-    let unreadable = |e: std::io::Error| Problem::Fail(format!("cannot read the file: {e}"));
+    let unreadable = |e: std::io::Error| {
+        Problem::Fail(problem(
+            ImportProblemCode::Unreadable,
+            format!("cannot read the file: {e}"),
+        ))
+    };
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];

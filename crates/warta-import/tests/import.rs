@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tempfile::TempDir;
-use warta_api::{ItemDetail, MediaSettings, NewUser, Role, SendOriginals};
+use warta_api::{
+    ImportProblem, ImportProblemCode, ItemDetail, MediaSettings, NewUser, Role, SendOriginals,
+};
 use warta_client::HubClient;
 use warta_hub::{HubConfig, RunningHub, SystemClock};
 use warta_import::{
@@ -150,14 +152,14 @@ impl Recorder {
             .collect()
     }
 
-    fn skipped(&self) -> HashMap<String, String> {
+    fn skipped(&self) -> HashMap<String, ImportProblem> {
         self.events
             .lock()
             .unwrap()
             .iter()
             .filter_map(|e| match e {
-                ImportEvent::FileSkipped { path, reason, .. } => {
-                    Some((path.clone(), reason.clone()))
+                ImportEvent::FileSkipped { path, problem, .. } => {
+                    Some((path.clone(), problem.clone()))
                 }
                 _ => None,
             })
@@ -347,11 +349,9 @@ async fn a_card_is_attached_once_and_a_second_import_skips_everything() {
         events.events.lock().unwrap()
     );
     assert_eq!((job.done, job.skipped, job.failed), (13, 1, 0));
-    assert!(
-        events.skipped()["catatan.txt"].contains("cannot be attached"),
-        "{:?}",
-        events.skipped()
-    );
+    let text = &events.skipped()["catatan.txt"];
+    assert_eq!(text.code, ImportProblemCode::Unsupported, "{text:?}");
+    assert!(text.message.contains("cannot be attached"), "{text:?}");
     assert_eq!(events.finished(), vec![job.clone()]);
     assert!(queue.pending_jobs().unwrap().is_empty());
     assert!(
@@ -410,10 +410,12 @@ async fn a_card_is_attached_once_and_a_second_import_skips_everything() {
     assert_eq!(again.state, ImportState::Done);
     assert_eq!((again.done, again.skipped, again.failed), (0, 14, 0));
     assert_eq!(again.bytes_sent, 0);
+    let again_photo = &events.skipped()["DCIM/100CANON/IMG_0003.JPG"];
+    assert_eq!(again_photo.code, ImportProblemCode::AlreadyAttached);
+    assert_eq!(again_photo.other.as_deref(), Some("IMG_0003.JPG"));
     assert!(
-        events.skipped()["DCIM/100CANON/IMG_0003.JPG"].contains("already attached"),
-        "{:?}",
-        events.skipped()
+        again_photo.message.contains("already attached"),
+        "{again_photo:?}"
     );
     assert_eq!(attachments(&o.editor, o.item_id).await.len(), 13);
 

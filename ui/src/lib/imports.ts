@@ -2,9 +2,38 @@
 import type { Attachment } from "./bindings/Attachment";
 import type { ImportEvent } from "./bindings/ImportEvent";
 import type { ImportJob } from "./bindings/ImportJob";
+import type { ImportProblem } from "./bindings/ImportProblem";
+import type { ImportProblemCode } from "./bindings/ImportProblemCode";
+import { ERROR_CODES } from "./errors";
+import type { T } from "./i18n/translate";
 
-/** A file the import did not attach, with the import's own plain-words reason. */
-export type FileNote = { path: string; name: string; outcome: "skipped" | "failed"; reason: string };
+/** A file the import did not attach, and why (worded by `problemReason`). */
+export type FileNote = { path: string; name: string; outcome: "skipped" | "failed"; problem: ImportProblem };
+
+/** Every reason an import gives; each has its text at `import.problem.<code>`. */
+export const IMPORT_PROBLEM_CODES: Record<ImportProblemCode, true> = {
+  already_attached: true,
+  duplicate: true,
+  bad_filename: true,
+  unsupported: true,
+  damaged: true,
+  too_large: true,
+  unreadable: true,
+  photo: true,
+  hub: true,
+};
+
+/**
+ * Why a file was skipped or failed, in the user's language: by its code, the hub's refusal by
+ * the hub's own error code. The English `message` is for the tooltip and the log.
+ */
+export function problemReason(p: ImportProblem, t: T): string {
+  if (p.code === "hub") {
+    return p.hub_code && p.hub_code in ERROR_CODES ? t(`errors.${p.hub_code}`) : t("import.problem.hub");
+  }
+  if (!(p.code in IMPORT_PROBLEM_CODES)) return p.message;
+  return t(`import.problem.${p.code}`, { other: p.other ?? "" });
+}
 
 export type ImportView = {
   job: ImportJob;
@@ -56,10 +85,12 @@ export function applyImportEvent(view: ImportView, ev: ImportEvent): ImportView 
     case "file_skipped":
     case "file_failed": {
       if (ev.data.job_id !== view.job.id) return view;
-      const note: FileNote =
-        ev.type === "file_skipped"
-          ? { path: ev.data.path, name: baseName(ev.data.path), outcome: "skipped", reason: ev.data.reason }
-          : { path: ev.data.path, name: baseName(ev.data.path), outcome: "failed", reason: ev.data.error };
+      const note: FileNote = {
+        path: ev.data.path,
+        name: baseName(ev.data.path),
+        outcome: ev.type === "file_skipped" ? "skipped" : "failed",
+        problem: ev.data.problem,
+      };
       return { ...view, notes: [...view.notes, note], sending: doneWith(view, ev.data.path) };
     }
   }
