@@ -32,6 +32,8 @@ struct Received {
     unpublished: Vec<String>,
     /// The pages the CMS shows: id → HTML.
     pages: HashMap<String, String>,
+    /// The `media` of the last publish or update received.
+    media: Vec<Value>,
     /// Where the receiver is, for the URLs it answers with.
     base: String,
 }
@@ -74,6 +76,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
             .push(v["id"].as_str().unwrap_or_default().to_string());
         return StatusCode::NO_CONTENT.into_response();
     }
+    got.media = v["media"].as_array().cloned().unwrap_or_default();
     let n = got.created.len() + 1;
     let id = got
         .created
@@ -466,4 +469,120 @@ fn a_scheduled_item_waits_for_its_time() {
         .find(|p| p.target_kind == "webhook")
         .unwrap();
     assert_eq!(hook.live_matches, Some(false), "{hook:?}");
+}
+
+/// A one-second 320×240 QuickTime video with MPEG-4 Part 2 and AAC; `pitch` varies its bytes.
+fn camera_video(dir: &std::path::Path, pitch: u32) -> Vec<u8> {
+    let path = dir.join(format!("camera-{pitch}.mov"));
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=320x240:rate=10",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency={pitch}:duration=1"),
+        ])
+        .args(["-shortest", "-c:v", "mpeg4", "-c:a", "aac"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_video_goes_to_a_website_as_its_web_copy_and_as_itself_without_one() {
+    if !warta_media::ffmpeg_available() {
+        println!("note: ffmpeg is not installed; web copies are checked in tests/web_copies.rs");
+        return;
+    }
+    let (rx, url) = start_receiver();
+    let s = start();
+    let o = &s.office;
+    o.add_publish_target(&s.admin, webhook(&url, Some(KEY)))
+        .unwrap();
+    let id = o
+        .create_item(
+            &s.reporter,
+            ItemContent {
+                title: "Banjir".into(),
+                summary: "Ringkasan".into(),
+                body: "Teks.".into(),
+                category: "Berita".into(),
+                tags: vec![],
+                unit: "Bidang IKP".into(),
+            },
+        )
+        .unwrap()
+        .id;
+    let attach = |name: &str, bytes: &[u8]| {
+        let blob = o.blobs().put_bytes(bytes, u64::MAX).unwrap();
+        o.record_attachment(&s.reporter, id, name, &blob).unwrap()
+    };
+    // Attached before the office makes web copies: sent as it is, as before.
+    let plain = camera_video(s._dir.path(), 440);
+    let plain_att = attach("rapat.mov", &plain);
+    let mut settings = o.media_settings_view().unwrap();
+    settings.video_web_copy = true;
+    o.set_media_settings(&s.admin, settings).unwrap();
+    let copied_att = attach("banjir.mov", &camera_video(s._dir.path(), 550));
+    assert!(o.make_next_web_copy().unwrap());
+    let copied_att = o
+        .get_item(&s.reporter, id)
+        .unwrap()
+        .attachments
+        .into_iter()
+        .find(|a| a.id == copied_att.id)
+        .unwrap();
+    assert_eq!(copied_att.web_copy, warta_api::WebCopyState::Ready);
+    let copy_sha = {
+        let url = copied_att.web_copy_url.unwrap();
+        let parts: Vec<&str> = url.rsplit('/').take(2).collect();
+        let (path, _, _) = o
+            .signed_attachment_file(copied_att.id, warta_hub::Variant::WebCopy, parts[0])
+            .unwrap();
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+    };
+
+    let go = |who: &Caller, action: &str| {
+        o.act(who, id, action, ActionRequest::default()).unwrap();
+    };
+    go(&s.reporter, "submit");
+    o.claim(&s.editor, id).unwrap();
+    go(&s.editor, "send_to_official");
+    go(&s.official, "approve");
+    go(&s.publisher, "publish");
+    assert_eq!(s.item(id).state.step, "published");
+
+    let media = rx.got.lock().unwrap().media.clone();
+    assert_eq!(media.len(), 2, "{media:?}");
+    let by_id = |aid: i64| media.iter().find(|m| m["attachment_id"] == aid).unwrap();
+    let m = by_id(plain_att.id);
+    assert_eq!(m["mime"], "video/quicktime");
+    assert_eq!(m["filename"], "rapat.mov");
+    assert_eq!(m["sha256"], plain_att.sha256);
+    assert!(m["url"].as_str().unwrap().ends_with(".mov"), "{m}");
+    let m = by_id(copied_att.id);
+    assert_eq!(m["mime"], "video/mp4");
+    assert_eq!(m["filename"], "banjir.mp4");
+    assert_eq!(m["sha256"], copy_sha.as_str());
+    assert_ne!(m["sha256"], copied_att.sha256.as_str(), "not the original");
+    assert!(
+        m["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/site/media/{copy_sha}.mp4")),
+        "{m}"
+    );
 }

@@ -305,6 +305,72 @@ fn a_broken_video_fails_in_plain_words_and_an_office_without_copies_makes_none()
     assert!(e.to_string().contains("between 144 and 2160"), "{e}");
 }
 
+#[test]
+fn a_copy_stopped_by_a_shutdown_stays_pending_uncounted_and_is_made_by_the_next_start() {
+    let d = direct();
+    let o = &d.office;
+    let c = |u: &str| o.user_caller(u).unwrap();
+    let (admin, reporter) = (c("admin"), c("reporter"));
+    if !warta_media::ffmpeg_available() {
+        return check_refused_without_ffmpeg(o, &admin);
+    }
+    settings_with(o, &admin, true);
+    let item = o.create_item(&reporter, content("Upacara")).unwrap().id;
+    let a = attach(
+        o,
+        &reporter,
+        item,
+        "upacara.mov",
+        &camera_video(d.dir.path(), 440),
+    );
+
+    // The hub is shutting down: ffmpeg is started and stopped at once.
+    o.stop_web_copies();
+    assert!(o.make_next_web_copy().unwrap());
+    let a2 = attachment(o, &reporter, item, a.id);
+    assert_eq!(
+        a2.web_copy,
+        WebCopyState::Pending,
+        "{:?}",
+        a2.web_copy_error
+    );
+    let attempts: i64 = rusqlite::Connection::open(d.dir.path().join("warta.db"))
+        .unwrap()
+        .query_row(
+            "SELECT web_copy_attempts FROM attachments WHERE id = ?1",
+            [a.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(attempts, 0, "a stop is not an attempt");
+    assert_eq!(
+        std::fs::read_dir(o.blobs().root().join("tmp"))
+            .unwrap()
+            .count(),
+        0,
+        "nothing half-made is left"
+    );
+    assert!(
+        !audit_kinds(d.dir.path())
+            .iter()
+            .any(|k| k.starts_with("attachment.web_copy"))
+    );
+
+    // The next start makes it.
+    let Direct { dir, office } = d;
+    drop(office);
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 10, 2, 0, 0).unwrap(),
+    ));
+    let o = Office::open(HubConfig::solo(dir.path()), clock).unwrap();
+    assert!(o.make_next_web_copy().unwrap());
+    let reporter = o.user_caller("reporter").unwrap();
+    assert_eq!(
+        attachment(&o, &reporter, item, a.id).web_copy,
+        WebCopyState::Ready
+    );
+}
+
 /// The file a signed URL serves: (path, mime, filename).
 fn signed(o: &Office, url: &str) -> (PathBuf, String, String) {
     let rest = url.split("/attachments/").nth(1).unwrap();
