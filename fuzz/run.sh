@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes warta-render's sanitiser for a bounded time per target and fails on any crash: a
+# Fuzzes warta-render's sanitiser and warta-guard's page reading for a bounded time per target and fails on any crash: a
 # panic, which is how the targets report sanitised output that is not inert (checked by
 # warta_render::inert) or not stable, a timeout or running out of memory.
 #
@@ -23,7 +23,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(render_markdown sanitise_html structured)
+    targets=(render_markdown sanitise_html structured guard_page)
 fi
 sanitizer=${FUZZ_SANITIZER:-none}
 
