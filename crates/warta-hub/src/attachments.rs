@@ -339,7 +339,12 @@ impl Office {
     /// The office's media settings as stored (defaults until an admin changes them);
     /// `ffmpeg_available` is not looked up (see [`Self::media_settings_view`]).
     pub fn media_settings(&self) -> HubResult<api::MediaSettings> {
-        media::load_settings(&self.db(), self.config.max_attachment_bytes)
+        if let Some(s) = self.media_memo.get() {
+            return Ok(s);
+        }
+        self.media_memo.get_or_load(&self.db(), |conn| {
+            media::load_settings(conn, self.config.max_attachment_bytes)
+        })
     }
 
     /// The office's media settings as the admin sees them: with whether `ffmpeg` is
@@ -563,7 +568,7 @@ impl Office {
         let item = Self::load_item(&tx, id)?;
         Self::check_edit(&tx, caller, &item)?;
         let similar = match &d.phash {
-            Some(p) => find_similar(&tx, p)?,
+            Some(p) => self.prints.find_similar(&tx, p)?,
             None => None,
         };
         let (web_sha, web_mime) = split(&d.web);
@@ -618,6 +623,9 @@ impl Office {
         let r = load(&tx, aid)?;
         let dto = self.to_dto(&tx, &r, Some(caller))?;
         tx.commit()?;
+        if let Some(p) = &d.phash {
+            self.prints.add(aid, p);
+        }
         Ok(dto)
     }
 
@@ -825,23 +833,133 @@ fn split(s: &Option<Stored>) -> (Option<&str>, Option<&str>) {
     }
 }
 
-/// The closest earlier photo whose perceptual hash is within the near-duplicate distance.
-fn find_similar(conn: &Connection, phash: &str) -> HubResult<Option<(i64, u32)>> {
-    let Ok(mine) = u64::from_str_radix(phash, 16) else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare("SELECT id, phash FROM attachments WHERE phash IS NOT NULL")?;
-    let mut best: Option<(i64, u32)> = None;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (id, other) = row?;
-        let Ok(other) = u64::from_str_radix(&other, 16) else {
-            continue;
+/// The perceptual hashes of the office's photos, in memory, for near-duplicate search. Looking
+/// among them was a scan of every photo's row, on every photo attached, while holding the
+/// connection every other request waits for; it grew with the office's archive.
+///
+/// Used only while holding the hub's connection, where attachments are inserted: loaded from
+/// the database on first use, a print added when its attachment is inserted. A candidate is
+/// checked against its row before it is named, so a print whose insert was rolled back (or
+/// whose id SQLite gave to another row since) is dropped, never reported.
+#[derive(Default)]
+pub(crate) struct Prints(std::sync::Mutex<Option<Vec<(i64, u64)>>>);
+
+impl Prints {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<(i64, u64)>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The closest earlier photo whose perceptual hash is within the near-duplicate distance
+    /// (the earliest of equally close ones).
+    fn find_similar(&self, conn: &Connection, phash: &str) -> HubResult<Option<(i64, u32)>> {
+        let Ok(mine) = u64::from_str_radix(phash, 16) else {
+            return Ok(None);
         };
-        let d = warta_photo::hamming(mine, other);
-        if d <= warta_photo::NEAR_DUPLICATE_MAX_DISTANCE && best.is_none_or(|(_, b)| d < b) {
-            best = Some((id, d));
+        let mut guard = self.lock();
+        let prints = match &mut *guard {
+            Some(p) => p,
+            none => none.insert(
+                crate::db::all(
+                    conn,
+                    "SELECT id, phash FROM attachments WHERE phash IS NOT NULL ORDER BY id",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                )?
+                .into_iter()
+                .filter_map(|(id, p)| Some((id, u64::from_str_radix(&p, 16).ok()?)))
+                .collect(),
+            ),
+        };
+        loop {
+            let best = prints
+                .iter()
+                .map(|&(id, p)| (warta_photo::hamming(mine, p), id, p))
+                .filter(|&(d, _, _)| d <= warta_photo::NEAR_DUPLICATE_MAX_DISTANCE)
+                .min();
+            let Some((d, id, p)) = best else {
+                return Ok(None);
+            };
+            let stored: Option<Option<String>> = conn
+                .row("SELECT phash FROM attachments WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if stored
+                .flatten()
+                .and_then(|s| u64::from_str_radix(&s, 16).ok())
+                == Some(p)
+            {
+                return Ok(Some((id, d)));
+            }
+            prints.retain(|&x| x != (id, p));
         }
     }
-    Ok(best)
+
+    /// A photo inserted (call while still holding the connection).
+    fn add(&self, id: i64, phash: &str) {
+        if let (Some(prints), Ok(p)) = (&mut *self.lock(), u64::from_str_radix(phash, 16)) {
+            prints.push((id, p));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE attachments (id INTEGER PRIMARY KEY, phash TEXT)")
+            .unwrap();
+        conn
+    }
+
+    fn insert(conn: &Connection, id: i64, phash: u64) {
+        conn.execute(
+            "INSERT INTO attachments (id, phash) VALUES (?1, ?2)",
+            params![id, format!("{phash:016x}")],
+        )
+        .unwrap();
+    }
+
+    const A: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+
+    #[test]
+    fn the_closest_earlier_photo_is_found_from_memory() {
+        let conn = db();
+        insert(&conn, 1, A ^ 0b111); // distance 3 from A
+        insert(&conn, 2, !A); // far
+        let prints = Prints::default();
+        let hex = |p: u64| format!("{p:016x}");
+        assert_eq!(prints.find_similar(&conn, &hex(A)).unwrap(), Some((1, 3)));
+        // Added after loading: found without reading the table again.
+        insert(&conn, 3, A ^ 0b1);
+        prints.add(3, &hex(A ^ 0b1));
+        assert_eq!(prints.find_similar(&conn, &hex(A)).unwrap(), Some((3, 1)));
+        // Equally close: the earliest.
+        insert(&conn, 4, A ^ 0b10);
+        prints.add(4, &hex(A ^ 0b10));
+        assert_eq!(prints.find_similar(&conn, &hex(A)).unwrap(), Some((3, 1)));
+        assert_eq!(
+            prints.find_similar(&conn, &hex(A ^ 0xffff_0000)).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_print_whose_row_is_not_there_is_never_named() {
+        let conn = db();
+        insert(&conn, 1, A ^ 0b111);
+        let prints = Prints::default();
+        let hex = |p: u64| format!("{p:016x}");
+        prints.find_similar(&conn, &hex(A)).unwrap();
+        // Its insert was rolled back: closer than row 1, but not in the database.
+        prints.add(2, &hex(A));
+        assert_eq!(prints.find_similar(&conn, &hex(A)).unwrap(), Some((1, 3)));
+        // SQLite gave id 2 to another photo since: only its real print counts.
+        insert(&conn, 2, !A);
+        prints.add(2, &hex(!A));
+        assert_eq!(prints.find_similar(&conn, &hex(A)).unwrap(), Some((1, 3)));
+        assert_eq!(prints.find_similar(&conn, &hex(!A)).unwrap(), Some((2, 0)));
+    }
 }

@@ -18,6 +18,7 @@ pub mod events;
 pub mod http;
 mod live;
 pub mod media;
+mod memo;
 pub mod office;
 pub mod openapi;
 pub mod publish;

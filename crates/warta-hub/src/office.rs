@@ -185,6 +185,13 @@ pub struct Office {
     group: Group,
     /// `SELECT` of the items in a non-final step of any SOP ("my tasks"), made once.
     open_items_sql: String,
+    /// Bearer tokens resolved without the database; emptied by any change to users or
+    /// sessions (see `memo.rs`).
+    sessions: Arc<crate::memo::SessionCache>,
+    /// The media settings, read once; emptied by any change to `settings`.
+    pub(crate) media_memo: Arc<crate::memo::Memo<api::MediaSettings>>,
+    /// Perceptual hashes of every photo, for near-duplicate search (see `attachments.rs`).
+    pub(crate) prints: crate::attachments::Prints,
 }
 
 /// The database connection, locked, inside the current *group commit*.
@@ -342,6 +349,9 @@ impl Office {
         let site = StaticSite::open(config.data_dir.join("site"))?;
         let sops = warta_sop::builtin();
         let open_items_sql = open_items_sql(&sops);
+        let sessions = Arc::new(crate::memo::SessionCache::default());
+        let media_memo = Arc::default();
+        crate::memo::watch(&conn, &sessions, &media_memo);
         let office = Office {
             conn: Mutex::new(conn),
             clock,
@@ -361,6 +371,9 @@ impl Office {
             _checkpointer: crate::db::Checkpointer::start(&db_path)?,
             group: Group::default(),
             open_items_sql,
+            sessions,
+            media_memo,
+            prints: Default::default(),
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
@@ -681,29 +694,51 @@ impl Office {
 
     /// Resolves a bearer token to the signed-in user.
     pub fn authenticate(&self, token: &str) -> HubResult<Caller> {
+        let hash = auth::token_hash(token);
         let now = self.now();
-        let row: Option<(api::User, DateTime<Utc>, bool, i64)> = self
-            .db()
+        if let Some(caller) = self.sessions.get(&hash, now) {
+            return Ok(caller);
+        }
+        let conn = self.db();
+        // Read under the connection: a change to users or sessions after this point makes the
+        // cache refuse what is read below.
+        let generation = self.sessions.generation();
+        let row: Option<(api::User, DateTime<Utc>, bool, i64)> = conn
             .row(
                 "SELECT u.id, u.username, u.display_name, u.roles, u.unit, u.active, s.expires_at, s.revoked, s.id
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-                [auth::token_hash(token)],
+                [&hash],
                 |r| Ok((user_from_row(r)?, r.get(6)?, r.get(7)?, r.get(8)?)),
             )
             .optional()?;
+        drop(conn);
         match row {
             Some((u, expires, revoked, sid)) if !revoked && expires > now && u.active => {
-                Ok(Caller {
+                let caller = Caller {
                     id: u.id,
                     username: u.username,
                     display_name: u.display_name,
                     roles: u.roles,
                     unit: u.unit,
                     session_id: Some(sid),
-                })
+                };
+                self.sessions
+                    .insert(generation, hash, caller.clone(), expires);
+                Ok(caller)
             }
             _ => Err(HubError::Unauthenticated),
         }
+    }
+
+    /// [`authenticate`](Self::authenticate) from memory only, without waiting for the database:
+    /// `None` when the token is not a remembered live session (then ask `authenticate`).
+    pub fn authenticate_cached(&self, token: &str) -> Option<Caller> {
+        self.sessions.get(&auth::token_hash(token), self.now())
+    }
+
+    /// How many sessions are remembered in memory (for tests and diagnostics).
+    pub fn cached_sessions(&self) -> usize {
+        self.sessions.len()
     }
 
     // ---------------------------------------------------------------- users
@@ -1388,6 +1423,18 @@ impl Office {
     fn settle_lock(&self, id: i64) -> HubResult<Option<i64>> {
         let now = self.now();
         let mut conn = self.db();
+        self.settle_lock_in(&mut conn, id, now)
+    }
+
+    /// [`settle_lock`](Self::settle_lock) on a connection already held (in a savepoint of its
+    /// own, released when the lock lapsed), so the request that follows needs no second turn
+    /// at the connection.
+    fn settle_lock_in(
+        &self,
+        conn: &mut Connection,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> HubResult<Option<i64>> {
         let tx = conn.savepoint()?;
         let mut item = match Self::load_item(&tx, id) {
             Ok(item) => item,
@@ -2025,10 +2072,10 @@ impl Office {
         let c = Self::validate_content(&save.content)?;
         let now = self.now();
         let result = (|| {
-            if self.settle_lock(id)? == Some(caller.id) {
+            let mut conn = self.db();
+            if self.settle_lock_in(&mut conn, id, now)? == Some(caller.id) {
                 return Err(self.lock_expired_error(None));
             }
-            let mut conn = self.db();
             let tx = conn.savepoint()?;
             let item = Self::load_item(&tx, id)?;
             Self::check_view(caller, &item)?;
@@ -2097,18 +2144,15 @@ impl Office {
             .filter(|n| !n.is_empty())
             .map(str::to_string);
         let result = (|| {
-            self.settle_lock(id)?;
             let def = self.sop("sop-a")?;
-            // Check first under the lock; publishing writes files before the transition commits.
-            let (item, act) = {
-                let conn = self.db();
-                let item = Self::load_item(&conn, id)?;
-                Self::check_view(caller, &item)?;
-                let act = self
-                    .check_action(&conn, def, caller, &item, action)?
-                    .clone();
-                (item, act)
-            };
+            // One turn at the connection: a lapsed lock let go, the checks, the change.
+            let mut conn = self.db();
+            self.settle_lock_in(&mut conn, id, self.now())?;
+            let item = Self::load_item(&conn, id)?;
+            Self::check_view(caller, &item)?;
+            let act = self
+                .check_action(&conn, def, caller, &item, action)?
+                .clone();
             if act.requires_note && note.is_none() {
                 return Err(HubError::validation(
                     "note",
@@ -2124,13 +2168,7 @@ impl Office {
                     "a scheduled time must be in the future, within a year",
                 ));
             }
-            let mut conn = self.db();
             let tx = conn.savepoint()?;
-            let current = Self::load_item(&tx, id)?;
-            if current.step != item.step || current.version != item.version {
-                // Someone acted in between; re-check against the new state.
-                self.check_action(&tx, def, caller, &current, action)?;
-            }
             if req.scheduled_at.is_some() && matches!(action, "approve" | "publish") {
                 tx.exec(
                     "UPDATE items SET scheduled_at = ?2 WHERE id = ?1",
@@ -2193,11 +2231,11 @@ impl Office {
     /// An editor takes the item's edit lock; in `handover` this also receives the item into `edit`.
     pub fn claim(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
         let result = (|| {
-            // A lapsed lock is let go (audited) first; then the item is free to claim.
-            self.settle_lock(id)?;
             let def = self.sop("sop-a")?;
             let now = self.now();
             let mut conn = self.db();
+            // A lapsed lock is let go (audited) first; then the item is free to claim.
+            self.settle_lock_in(&mut conn, id, now)?;
             let tx = conn.savepoint()?;
             let item = Self::load_item(&tx, id)?;
             Self::check_view(caller, &item)?;

@@ -680,3 +680,122 @@ async fn older_databases_are_migrated() {
     );
     assert_eq!(mine[0]["current"], true);
 }
+
+/// Who a token belongs to is remembered in memory, so that a request needs no database read to
+/// say who sent it. Every way a session ends or its user changes must still show on the very
+/// next request: each case below first proves the token is remembered, then changes it.
+#[tokio::test]
+async fn remembered_sessions_follow_every_change_on_the_very_next_request() {
+    let t = TestHub::start(|c| c.session_hours = 2).await;
+    let office = t.hub.as_ref().unwrap().office().clone();
+    let admin = t.login("admin").await;
+    let rina_id = t.user_id(&admin, "rina").await;
+    let eko_id = t.user_id(&admin, "eko").await;
+    let (logout, other, kept) = (
+        t.login("rina").await,
+        t.login("rina").await,
+        t.login("rina").await,
+    );
+    let eko = t.login("eko").await;
+    // Signing in adds a session, which empties the memory; a request fills it again.
+    let remembered = |s: &Session<'_>| office.authenticate_cached(&s.token).is_some();
+    let warm = async |s: &Session<'_>| {
+        let me = s.ok(Method::GET, "/me", None).await;
+        assert!(remembered(s), "{me} is not remembered");
+        me
+    };
+
+    // Signing out.
+    warm(&logout).await;
+    assert_eq!(
+        logout.status(Method::POST, "/auth/logout").await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        logout.status(Method::GET, "/me").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Ending one's own other session.
+    warm(&other).await;
+    let other_id = other.id().await;
+    warm(&other).await;
+    kept.ok(Method::DELETE, &format!("/me/sessions/{other_id}"), None)
+        .await;
+    assert_eq!(
+        other.status(Method::GET, "/me").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A change of roles counts from the next request: a reporter made editor may not create.
+    let me = warm(&kept).await;
+    assert_eq!(me["roles"], json!(["reporter"]));
+    let item = json!({"title": "Judul", "summary": "", "body": "", "category": "", "tags": [], "unit": ""});
+    let (s, _) = kept.req(Method::POST, "/items", Some(item.clone())).await;
+    assert_eq!(s, StatusCode::CREATED);
+    warm(&kept).await;
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/users/{rina_id}"),
+            Some(json!({"display_name": "Rina", "roles": ["editor"], "unit": "Bidang IKP", "active": true})),
+        )
+        .await;
+    let (s, _) = kept.req(Method::POST, "/items", Some(item)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let me = kept.ok(Method::GET, "/me", None).await;
+    assert_eq!(me["roles"], json!(["editor"]));
+    assert_eq!(me["display_name"], "Rina");
+
+    // A unit renamed: the member's next request carries the new name.
+    let me = warm(&eko).await;
+    assert_eq!(me["unit"], "Bidang IKP");
+    admin
+        .ok(
+            Method::PUT,
+            "/units/1",
+            Some(json!({"name": "Bidang Humas"})),
+        )
+        .await;
+    assert_eq!(
+        eko.ok(Method::GET, "/me", None).await["unit"],
+        "Bidang Humas"
+    );
+
+    // An admin ending all of a user's sessions.
+    warm(&kept).await;
+    admin
+        .ok(
+            Method::POST,
+            &format!("/users/{rina_id}/sessions/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        kept.status(Method::GET, "/me").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Deactivating a user.
+    warm(&eko).await;
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/users/{eko_id}"),
+            Some(json!({"display_name": "eko display", "roles": ["editor"], "unit": "Bidang Humas", "active": false})),
+        )
+        .await;
+    assert_eq!(
+        eko.status(Method::GET, "/me").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Expiry, by the hub's clock.
+    warm(&admin).await;
+    t.clock.advance(Duration::hours(2));
+    assert!(!remembered(&admin));
+    assert_eq!(
+        admin.status(Method::GET, "/me").await,
+        StatusCode::UNAUTHORIZED
+    );
+}
