@@ -3,7 +3,10 @@
 //! - **Creates** at 64 concurrent clients: the hub (authentication, permission checks,
 //!   validation, audit chain), WordPress's REST API, and a bare axum + rusqlite server.
 //! - **SOP-A mix** at 64 concurrent clients against the hub: create, attach a photo, submit,
-//!   claim, edit, send to the official, approve; latency per request kind.
+//!   claim, edit, send to the official, approve; latency per request kind. Twice: the photo as
+//!   a reporter's laptop sends it (the outbox: renditions made on the laptop, blobs uploaded,
+//!   then `/attachments/prepared`), and as the item screen's attach button sends it (the
+//!   original whole, renditions made by the hub).
 //! - **Queries at scale**: 100,000 items and 1,000,000 audit entries; "my tasks" for each role
 //!   and full-text search, p95 over sequential requests.
 //!
@@ -133,7 +136,8 @@ fn item_content(n: u64) -> Value {
     })
 }
 
-/// A small camera-like JPEG, the photo every mix round attaches.
+/// A small camera-like JPEG, the photo every mix round attaches (made different in bytes for
+/// every round by [`variant`]).
 fn photo() -> Vec<u8> {
     let img = image::RgbImage::from_fn(320, 240, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
@@ -143,6 +147,62 @@ fn photo() -> Vec<u8> {
         .write_to(&mut out, image::ImageFormat::Jpeg)
         .expect("JPEG");
     out.into_inner()
+}
+
+/// A copy of a JPEG whose bytes differ for every `n`, as every photo a reporter takes does
+/// (so that no upload finds its blob already on the hub), and which is still the same picture
+/// to any eye and any check: the three last entries of its first quantisation table (the
+/// highest frequencies) are set from `n`. No segment is added, so renditions carry no metadata.
+fn variant(jpeg: &[u8], n: u64) -> Vec<u8> {
+    let mut out = jpeg.to_vec();
+    let mut i = 2;
+    while i + 4 < out.len() && out[i] == 0xFF {
+        let len = usize::from(u16::from_be_bytes([out[i + 2], out[i + 3]]));
+        if out[i + 1] == 0xDB && out[i + 4] >> 4 == 0 {
+            // Precision/table byte, then 64 one-byte values in zig-zag order.
+            let values = i + 5;
+            for (k, shift) in [(63, 0u32), (62, 1), (61, 2)] {
+                out[values + k] = 1 + ((n / 255u64.pow(shift)) % 255) as u8;
+            }
+            return out;
+        }
+        i += 2 + len;
+    }
+    panic!("the JPEG has no 8-bit quantisation table");
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The photo and its renditions as a laptop makes them (`warta_photo::process`, the office's
+/// default settings), made once; every round sends a variant of each.
+struct Photo {
+    original: Vec<u8>,
+    web: Vec<u8>,
+    thumb: Vec<u8>,
+    phash: String,
+    /// Rounds so far, across workers: each round's photo differs.
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Photo {
+    fn new() -> anyhow::Result<Photo> {
+        let original = photo();
+        let r = warta_photo::process(&original, &warta_photo::PhotoConfig::default())?;
+        Ok(Photo {
+            original,
+            web: r.web.bytes,
+            thumb: r.thumb.bytes,
+            phash: format!("{:016x}", r.phash),
+            next: Default::default(),
+        })
+    }
+
+    fn round(&self) -> u64 {
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 fn data_dir(prefix: &str) -> anyhow::Result<tempfile::TempDir> {
@@ -236,20 +296,56 @@ async fn run(s: Settings) -> anyhow::Result<()> {
         "",
     ));
 
-    // ---- SOP-A mix: hub
-    eprintln!("SOP-A mix: hub ({CLIENTS} clients, {} s)…", s.seconds);
+    // ---- SOP-A mix: hub, photos as reporters' laptops send them (the outbox)
+    eprintln!(
+        "SOP-A mix, photos from the outbox: hub ({CLIENTS} clients, {} s)…",
+        s.seconds
+    );
     let tokens = Arc::new((
         login(&http, &hub.base, "reporter").await?,
         login(&http, &hub.base, "editor").await?,
         login(&http, &hub.base, "official").await?,
     ));
-    let jpeg = bytes_of(photo());
-    let (base, h) = (Arc::new(hub.base.clone()), http.clone());
+    let photo = Arc::new(Photo::new()?);
+    let (base, h, t2, p2) = (
+        Arc::new(hub.base.clone()),
+        http.clone(),
+        tokens.clone(),
+        photo.clone(),
+    );
     let mix = load::run(CLIENTS, secs, budget, move |w, t: Timer| {
-        sop_a_round(w, t, base.clone(), h.clone(), tokens.clone(), jpeg.clone())
+        sop_a_round(
+            w,
+            t,
+            base.clone(),
+            h.clone(),
+            t2.clone(),
+            p2.clone(),
+            PhotoPath::Outbox,
+        )
     })
     .await;
-    check(&mix, "SOP-A mix")?;
+    check(&mix, "SOP-A mix (outbox)")?;
+
+    // ---- SOP-A mix: hub, photos through the item screen's attach button
+    eprintln!(
+        "SOP-A mix, photos through the attach button: hub ({CLIENTS} clients, {} s)…",
+        s.seconds
+    );
+    let (base, h) = (Arc::new(hub.base.clone()), http.clone());
+    let button = load::run(CLIENTS, secs, budget, move |w, t: Timer| {
+        sop_a_round(
+            w,
+            t,
+            base.clone(),
+            h.clone(),
+            tokens.clone(),
+            photo.clone(),
+            PhotoPath::AttachButton,
+        )
+    })
+    .await;
+    check(&button, "SOP-A mix (attach button)")?;
     let hub_rss = hub.peak_rss_mib();
     drop(hub);
     drop(hub_dir);
@@ -406,32 +502,20 @@ async fn run(s: Settings) -> anyhow::Result<()> {
             r.what, r.rate, r.p50, r.p99, ratio, r.note
         )?;
     }
-    writeln!(
-        out,
-        "\n### SOP-A mix on the hub: {CLIENTS} clients, {} rounds' requests in {:.1} s ({:.0} requests/s)\n",
-        mix.ok,
-        mix.elapsed.as_secs_f64(),
-        mix.rate()
-    )?;
-    writeln!(out, "| Request | count | p50 ms | p99 ms |")?;
-    writeln!(out, "|---|---:|---:|---:|")?;
-    for (kind, samples) in &mix.samples {
-        writeln!(
-            out,
-            "| {kind} | {} | {:.1} | {:.1} |",
-            samples.len(),
-            samples.quantile_ms(0.5),
-            samples.quantile_ms(0.99)
-        )?;
+    for (title, r) in [
+        (
+            "photos as a reporter's laptop sends them (outbox: renditions made on the laptop)",
+            &mix,
+        ),
+        (
+            "photos through the item screen's attach button (original sent whole, renditions made by the hub)",
+            &button,
+        ),
+    ] {
+        mix_table(&mut out, title, r)?;
     }
     let all = mix.all();
-    writeln!(
-        out,
-        "| **all** | {} | {:.1} | **{:.1}** |",
-        all.len(),
-        all.quantile_ms(0.5),
-        all.quantile_ms(0.99)
-    )?;
+    let button_p99 = button.all().quantile_ms(0.99);
     writeln!(
         out,
         "\n### Queries with {} items ({} open) and {} audit entries, one client, 200 requests each\n",
@@ -464,9 +548,17 @@ async fn run(s: Settings) -> anyhow::Result<()> {
         ));
     }
     let p99 = all.quantile_ms(0.99);
+    let changes_p99 = changes_only(&mix).quantile_ms(0.99);
     goals.push((
-        format!("SOP-A mix p99 = {p99:.1} ms (goal < 50 ms)"),
-        p99 < 50.0,
+        format!(
+            "SOP-A mix p99 = {p99:.1} ms (goal < 50 ms), photos from the outbox \
+             ({changes_p99:.1} ms without its HEAD and GET reads)"
+        ),
+        p99 < 50.0 && changes_p99 < 50.0,
+    ));
+    goals.push((
+        format!("SOP-A mix p99 = {button_p99:.1} ms (same bar), photos through the attach button"),
+        button_p99 < 50.0,
     ));
     let worst = queries
         .iter()
@@ -487,8 +579,152 @@ async fn run(s: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bytes_of(v: Vec<u8>) -> Arc<Vec<u8>> {
-    Arc::new(v)
+fn mix_table(out: &mut String, title: &str, r: &Report) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "\n### SOP-A mix on the hub, {title}: {CLIENTS} clients, {} requests in {:.1} s ({:.0} requests/s)\n",
+        r.ok,
+        r.elapsed.as_secs_f64(),
+        r.rate()
+    )?;
+    writeln!(out, "| Request | count | p50 ms | p99 ms |")?;
+    writeln!(out, "|---|---:|---:|---:|")?;
+    for (kind, samples) in &r.samples {
+        writeln!(
+            out,
+            "| {kind} | {} | {:.1} | {:.1} |",
+            samples.len(),
+            samples.quantile_ms(0.5),
+            samples.quantile_ms(0.99)
+        )?;
+    }
+    let all = r.all();
+    writeln!(
+        out,
+        "| **all** | {} | {:.1} | **{:.1}** |",
+        all.len(),
+        all.quantile_ms(0.5),
+        all.quantile_ms(0.99)
+    )?;
+    let changes = changes_only(r);
+    if changes.len() < all.len() {
+        writeln!(
+            out,
+            "| all but the outbox's reads (HEAD, GET) | {} | {:.1} | {:.1} |",
+            changes.len(),
+            changes.quantile_ms(0.5),
+            changes.quantile_ms(0.99)
+        )?;
+    }
+    Ok(())
+}
+
+/// Every request of a mix but the outbox's cheap reads, which lower a percentile taken over
+/// all requests.
+fn changes_only(r: &Report) -> Samples {
+    let mut s = Samples::default();
+    for (kind, samples) in &r.samples {
+        if !kind.contains("(HEAD)") && !kind.starts_with("outbox: read") {
+            s.extend(samples);
+        }
+    }
+    s
+}
+
+/// How a round's photo reaches the hub.
+#[derive(Clone, Copy)]
+enum PhotoPath {
+    /// As the desktop app's outbox sends a reporter's new item (`warta-outbox` through
+    /// `warta-import`): the create carries an `Idempotency-Key`; the import reads the office's
+    /// media settings and the item, asks for each blob (`HEAD`) and uploads it (`PUT`) — web
+    /// rendition, thumbnail, and the original (the default policy sends originals on an
+    /// unmetered connection, as an office network is) — then attaches the prepared photo.
+    Outbox,
+    /// As the item screen's attach button sends a file: the original whole, the hub detecting
+    /// it and making the renditions.
+    AttachButton,
+}
+
+/// `HEAD` that succeeds on 200 (have it) and 404 (do not), as the import client reads it.
+async fn head(r: reqwest::RequestBuilder) -> anyhow::Result<bool> {
+    let resp = r.send().await?;
+    match resp.status().as_u16() {
+        200 => Ok(true),
+        404 => Ok(false),
+        s => bail!("HTTP {s}"),
+    }
+}
+
+/// The requests the outbox's import job makes for one photo of a new item (round `n`).
+#[allow(clippy::too_many_arguments)]
+async fn attach_from_outbox(
+    t: &mut Timer,
+    h: &reqwest::Client,
+    api: &str,
+    reporter: &str,
+    id: i64,
+    photo: &Photo,
+    n: u64,
+    w: usize,
+) -> Option<()> {
+    t.time(
+        "outbox: read media settings",
+        ok_json(h.get(format!("{api}/settings/media")).bearer_auth(reporter)),
+    )
+    .await?;
+    t.time(
+        "outbox: read item",
+        ok_json(h.get(format!("{api}/items/{id}")).bearer_auth(reporter)),
+    )
+    .await?;
+    let original = variant(&photo.original, n);
+    let web = variant(&photo.web, n);
+    let thumb = variant(&photo.thumb, n);
+    let (original_sha, web_sha, thumb_sha) =
+        (sha256_hex(&original), sha256_hex(&web), sha256_hex(&thumb));
+    let original_size = original.len() as u64;
+    for (sha, bytes) in [
+        (&web_sha, web),
+        (&thumb_sha, thumb),
+        (&original_sha, original),
+    ] {
+        let have = t
+            .time(
+                "outbox: ask for a blob (HEAD)",
+                head(h.head(format!("{api}/blobs/{sha}")).bearer_auth(reporter)),
+            )
+            .await?;
+        if !have {
+            t.time(
+                "outbox: upload a blob (PUT)",
+                ok_json(
+                    h.put(format!("{api}/blobs/{sha}"))
+                        .bearer_auth(reporter)
+                        .header("Content-Type", "application/octet-stream")
+                        .body(bytes),
+                ),
+            )
+            .await?;
+        }
+    }
+    t.time(
+        "attach photo (prepared)",
+        ok_json(
+            h.post(format!("{api}/items/{id}/attachments/prepared"))
+                .bearer_auth(reporter)
+                .json(&json!({
+                    "filename": format!("foto-{w}-{n}.jpg"),
+                    "original_sha256": original_sha,
+                    "original_size": original_size,
+                    "original_sent": true,
+                    "web_sha256": web_sha,
+                    "thumb_sha256": thumb_sha,
+                    "phash": photo.phash,
+                })),
+        ),
+    )
+    .await?;
+    Some(())
 }
 
 /// One pass of SOP-A by three people: the reporter files an item with a photo, the editor
@@ -499,46 +735,56 @@ async fn sop_a_round(
     base: Arc<String>,
     h: reqwest::Client,
     tokens: Arc<(String, String, String)>,
-    jpeg: Arc<Vec<u8>>,
+    photo: Arc<Photo>,
+    path: PhotoPath,
 ) -> Timer {
     let (reporter, editor, official) = (&tokens.0, &tokens.1, &tokens.2);
     let api = format!("{base}{API}");
-    let Some(item) = t
-        .time(
-            "create",
-            ok_json(
-                h.post(format!("{api}/items"))
-                    .bearer_auth(reporter)
-                    .json(&item_content(w as u64)),
-            ),
-        )
-        .await
-    else {
+    let n = photo.round();
+    let mut create = h
+        .post(format!("{api}/items"))
+        .bearer_auth(reporter)
+        .json(&item_content(w as u64));
+    if let PhotoPath::Outbox = path {
+        create = create.header("Idempotency-Key", format!("loadbench-{n}"));
+    }
+    let Some(item) = t.time("create", ok_json(create)).await else {
         return t;
     };
     let Some(id) = item["id"].as_i64() else {
         return t;
     };
-    let steps: [(&'static str, reqwest::RequestBuilder); 2] = [
-        (
-            "attach photo",
-            h.post(format!(
-                "{api}/items/{id}/attachments?filename=foto-{w}.jpg"
-            ))
-            .bearer_auth(reporter)
-            .body(jpeg.as_ref().clone()),
-        ),
-        (
-            "submit",
+    let attached = match path {
+        PhotoPath::Outbox => attach_from_outbox(&mut t, &h, &api, reporter, id, &photo, n, w).await,
+        PhotoPath::AttachButton => t
+            .time(
+                "attach photo (original, hub makes renditions)",
+                ok_json(
+                    h.post(format!(
+                        "{api}/items/{id}/attachments?filename=foto-{w}-{n}.jpg"
+                    ))
+                    .bearer_auth(reporter)
+                    .body(variant(&photo.original, n)),
+                ),
+            )
+            .await
+            .map(drop),
+    };
+    if attached.is_none() {
+        return t;
+    }
+    if t.time(
+        "submit",
+        ok_json(
             h.post(format!("{api}/items/{id}/actions/submit"))
                 .bearer_auth(reporter)
                 .json(&json!({})),
         ),
-    ];
-    for (kind, req) in steps {
-        if t.time(kind, ok_json(req)).await.is_none() {
-            return t;
-        }
+    )
+    .await
+    .is_none()
+    {
+        return t;
     }
     let Some(claimed) = t
         .time(

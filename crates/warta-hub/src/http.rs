@@ -151,13 +151,20 @@ pub mod extract {
     }
 }
 
-/// Runs blocking hub work (SQLite, argon2) off the async executor.
+/// Runs blocking hub work (SQLite, argon2) off the async executor; answers only once the
+/// group commit holding its writes is done.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> HubResult<T> + Send + 'static,
 ) -> HubResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| HubError::Internal(anyhow::anyhow!("worker failed: {e}")))?
+    // The thread does not wait for its group commit; this task does, before answering.
+    let (result, pending) =
+        tokio::task::spawn_blocking(move || crate::office::deferring_commit_waits(f))
+            .await
+            .map_err(|e| HubError::Internal(anyhow::anyhow!("worker failed: {e}")))?;
+    if let Some(pending) = pending {
+        pending.wait().await?;
+    }
+    result
 }
 
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {

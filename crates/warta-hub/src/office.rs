@@ -182,7 +182,7 @@ pub struct Office {
     /// Checkpoints the WAL in the background; stops when the office is dropped.
     _checkpointer: crate::db::Checkpointer,
     /// Group commits over `conn`.
-    group: Group,
+    group: Arc<Group>,
     /// `SELECT` of the items in a non-final step of any SOP ("my tasks"), made once.
     open_items_sql: String,
     /// Bearer tokens resolved without the database; emptied by any change to users or
@@ -210,7 +210,7 @@ pub(crate) struct Db<'a> {
     conn: Option<MutexGuard<'a, Connection>>,
     /// `total_changes` when this holder got the connection: whether it wrote anything.
     changes: u64,
-    group: &'a Group,
+    group: &'a Arc<Group>,
     events: &'a crate::events::Events,
 }
 
@@ -218,12 +218,79 @@ pub(crate) struct Db<'a> {
 const MAX_GROUP: u32 = 64;
 
 /// The state of group commits, next to the connection's mutex.
-#[derive(Default)]
 pub(crate) struct Group {
     /// Threads waiting to lock the connection.
     queued: std::sync::atomic::AtomicUsize,
     state: Mutex<GroupState>,
     committed: std::sync::Condvar,
+    /// `GroupState::done`, for requests that wait for their group without a thread
+    /// ([`deferring_commit_waits`]).
+    done: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            queued: Default::default(),
+            state: Default::default(),
+            committed: Default::default(),
+            done: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl Group {
+    /// Waits, without holding a thread, until group `epoch` is done; fails if its commit did.
+    pub(crate) async fn committed(&self, epoch: u64) -> HubResult<()> {
+        let mut done = self.done.subscribe();
+        // The sender lives as long as `self`: this cannot fail.
+        let _ = done.wait_for(|d| *d > epoch).await;
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match state.failed.iter().find(|(e, _)| *e == epoch) {
+            Some((_, why)) => Err(HubError::Internal(anyhow::anyhow!(
+                "the database could not commit: {why}"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A group commit a request still has to wait for before it is answered.
+pub(crate) struct PendingCommit {
+    group: Arc<Group>,
+    epoch: u64,
+}
+
+impl PendingCommit {
+    pub(crate) async fn wait(self) -> HubResult<()> {
+        self.group.committed(self.epoch).await
+    }
+}
+
+thread_local! {
+    /// Inside [`deferring_commit_waits`]: writers record their group here instead of waiting.
+    static DEFER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static PENDING: std::cell::RefCell<Option<PendingCommit>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (hub work on a blocking thread) with its group-commit waits handed back instead of
+/// done on this thread: a writer that leaves the transaction to the next holder records its
+/// group and lets the thread go. The caller must wait for the returned [`PendingCommit`]
+/// before answering — the HTTP layer does so asynchronously ([`crate::http::blocking`]), which
+/// spares a sleeping thread and its wake-up per write. Every other caller of `Office` (the
+/// CLI, background workers, tests) waits on its thread as before.
+pub(crate) fn deferring_commit_waits<T>(f: impl FnOnce() -> T) -> (T, Option<PendingCommit>) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DEFER.set(false);
+            PENDING.with_borrow_mut(|p| *p = None);
+        }
+    }
+    let _reset = Reset;
+    DEFER.set(true);
+    let r = f();
+    (r, PENDING.with_borrow_mut(Option::take))
 }
 
 #[derive(Default)]
@@ -267,7 +334,7 @@ impl Drop for Db<'_> {
                 state
                     .failed
                     .push((epoch, "the database rolled the transaction back".into()));
-                Self::finish(&mut state, &self.group.committed);
+                Self::finish(&mut state, self.group);
             }
             return;
         }
@@ -280,6 +347,9 @@ impl Drop for Db<'_> {
         if queued > 0 && state.members < MAX_GROUP && !std::thread::panicking() {
             // Leave the transaction to the next holder and wait for the group's commit.
             drop(conn);
+            if DEFER.get() && self.defer(epoch) {
+                return;
+            }
             while state.done < epoch + 1 {
                 state = self
                     .group
@@ -303,7 +373,7 @@ impl Drop for Db<'_> {
                 state.failed.remove(0);
             }
         }
-        Self::finish(&mut state, &self.group.committed);
+        Self::finish(&mut state, self.group);
         drop(state);
         drop(conn);
         if changed && result.is_ok() {
@@ -318,11 +388,31 @@ impl Drop for Db<'_> {
 }
 
 impl Db<'_> {
-    fn finish(state: &mut GroupState, committed: &std::sync::Condvar) {
+    fn finish(state: &mut GroupState, group: &Group) {
         state.done = state.open + 1;
         state.open += 1;
         state.members = 0;
-        committed.notify_all();
+        group.committed.notify_all();
+        group.done.send_replace(state.done);
+    }
+
+    /// Records group `epoch` as this thread's to wait for (see [`deferring_commit_waits`]);
+    /// false when this thread already waits for another office's group (then it waits here).
+    fn defer(&self, epoch: u64) -> bool {
+        PENDING.with_borrow_mut(|pending| match pending {
+            Some(p) if Arc::ptr_eq(&p.group, self.group) => {
+                p.epoch = p.epoch.max(epoch);
+                true
+            }
+            Some(_) => false,
+            None => {
+                *pending = Some(PendingCommit {
+                    group: self.group.clone(),
+                    epoch,
+                });
+                true
+            }
+        })
     }
 }
 
@@ -369,7 +459,7 @@ impl Office {
             events: Arc::new(crate::events::Events::new(db_path.clone(), high)),
             lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),
             _checkpointer: crate::db::Checkpointer::start(&db_path)?,
-            group: Group::default(),
+            group: Arc::default(),
             open_items_sql,
             sessions,
             media_memo,

@@ -1831,6 +1831,43 @@ async fn concurrent_writes_committed_in_groups_all_land_and_refusals_stay_out() 
     assert_eq!(step(&draft_now), "collect", "refusals changed nothing");
 }
 
+/// A write answered over HTTP is committed before the answer leaves: the thread that ran it
+/// does not wait for its group's COMMIT (the request waits without a thread), so each answer
+/// is checked on arrival, from another connection, while the other writes are still in flight.
+#[tokio::test]
+async fn every_write_is_committed_when_its_answer_arrives() {
+    use rusqlite::OptionalExtension as _;
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let path = t.dir.path().join("warta.db");
+    let mut creates = Vec::new();
+    for n in 0..48 {
+        let (rina, path) = (&rina, path.clone());
+        creates.push(async move {
+            let (s, v) = rina
+                .req(
+                    Method::POST,
+                    "/api/v1/items",
+                    Some(content(&format!("Segera {n}"))),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            let id = v["id"].as_i64().unwrap();
+            let seen: Option<String> = rusqlite::Connection::open(&path)
+                .unwrap()
+                .query_row("SELECT title FROM items WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .unwrap();
+            assert_eq!(
+                seen.as_deref(),
+                Some(format!("Segera {n}").as_str()),
+                "item {id}"
+            );
+        });
+    }
+    futures_util::future::join_all(creates).await;
+}
+
 impl Session<'_> {
     async fn create_with_key(&self, key: &str, title: &str) -> (StatusCode, Value) {
         let r = self
