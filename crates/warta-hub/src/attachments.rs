@@ -605,6 +605,10 @@ impl Office {
             ],
         )?;
         let aid = tx.last_insert_rowid();
+        // The uploader holds the file and what was made from it.
+        for sha in [Some(sha256), web_sha, thumb_sha].into_iter().flatten() {
+            grant_blob(&tx, sha, caller.id, now)?;
+        }
         tx.exec(
             "UPDATE items SET updated_at = ?2 WHERE id = ?1",
             params![id, now],
@@ -641,8 +645,14 @@ impl Office {
         self.refuse_unless(caller, None, "blob.upload", result)
     }
 
-    /// Accepts a blob uploaded under the digest the client claimed, if its bytes hash to it.
-    pub fn accept_blob(&self, claimed: &str, stored: &StoredBlob) -> HubResult<()> {
+    /// Accepts a blob uploaded under the digest the client claimed, if its bytes hash to it;
+    /// the caller has then shown they hold those bytes (a grant).
+    pub fn accept_blob(
+        &self,
+        caller: &Caller,
+        claimed: &str,
+        stored: &StoredBlob,
+    ) -> HubResult<()> {
         if stored.sha256 != claimed {
             self.forget_blob_if_unused(&stored.sha256);
             return Err(HubError::validation(
@@ -653,12 +663,27 @@ impl Office {
                 ),
             ));
         }
+        let now = self.now();
+        let conn = self.db();
+        grant_blob(&conn, &stored.sha256, caller.id, now)?;
         Ok(())
     }
 
+    /// Whether the hub has the blob *for this caller*: stored, and the caller has shown they
+    /// hold its bytes. Someone else's blob answers "no", so the client uploads it (proving it
+    /// has the bytes) instead of attaching a file it only knows the digest of.
     pub fn blob_exists(&self, caller: &Caller, sha: &str) -> HubResult<bool> {
         self.check_can_upload_blob(caller)?;
-        Ok(self.blobs.exists(sha))
+        Ok(self.blobs.exists(sha) && self.holds_blob(caller, sha)?)
+    }
+
+    /// Whether the caller has shown they hold blob `sha` (uploaded it, or attached its file).
+    pub fn holds_blob(&self, caller: &Caller, sha: &str) -> HubResult<bool> {
+        Ok(self.db().row(
+            "SELECT count(*) > 0 FROM blob_grants WHERE sha256 = ?1 AND user_id = ?2",
+            params![sha, caller.id],
+            |r| r.get(0),
+        )?)
     }
 
     /// Records a photo whose renditions the client made; checks each rendition first.
@@ -671,6 +696,17 @@ impl Office {
         self.check_can_attach(caller, id)?;
         let filename = warta_media::validate_filename(&p.filename).map_err(crate::media_error)?;
         let settings = self.media_settings()?;
+        let mut digests = vec![p.web_sha256.as_str(), p.thumb_sha256.as_str()];
+        if p.original_sent {
+            digests.push(&p.original_sha256);
+        }
+        for sha in digests {
+            if !self.holds_blob(caller, sha)? {
+                return Err(HubError::MissingBlob(format!(
+                    "{sha} was not uploaded by you; upload it with PUT /blobs/{sha} first"
+                )));
+            }
+        }
         let read = |sha: &str, what: &str| -> HubResult<Vec<u8>> {
             let path = self
                 .blobs
@@ -901,6 +937,20 @@ impl Prints {
             prints.push((id, p));
         }
     }
+}
+
+/// Records that `user_id` has shown they hold the bytes of blob `sha`.
+pub(crate) fn grant_blob(
+    conn: &rusqlite::Connection,
+    sha: &str,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> HubResult<()> {
+    conn.exec(
+        "INSERT OR IGNORE INTO blob_grants (sha256, user_id, granted_at) VALUES (?1, ?2, ?3)",
+        params![sha, user_id, now],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1160,12 +1160,14 @@ async fn download_signed(
     serve_file(file).await
 }
 
-/// Whether the hub has a blob with this SHA-256 (so the client need not send it).
+/// Whether the hub has a blob with this SHA-256 for the caller (so the client need not send
+/// it): stored, and uploaded (or attached) by the caller before. Someone else's blob answers 404:
+/// sending its bytes is the proof of holding the file that attaching it by digest needs.
 #[utoipa::path(head, path = "/blobs/{sha}", tag = "attachments", security(("bearer" = [])),
     params(("sha" = String, Path, description = "SHA-256 of the content, lower-case hex")),
     responses(
-        (status = 200, description = "The hub has it"),
-        (status = 404, description = "The hub does not have it"),
+        (status = 200, description = "The hub has it, and the caller has sent it before"),
+        (status = 404, description = "The hub does not have it, or not from the caller"),
         (status = 400, description = "Malformed request"),
         (status = 401, description = "Sign in first"),
         (status = 403, description = "The caller may not upload"),
@@ -1210,18 +1212,24 @@ async fn put_blob(
             "name blobs by their SHA-256 in lower-case hex",
         ));
     }
-    let limit = {
-        let o = o.clone();
+    let (limit, held) = {
+        let (o, c, sha) = (o.clone(), c.clone(), sha.clone());
         blocking(move || {
             o.check_can_upload_blob(&c)?;
-            Ok(o.media_settings()?.max_attachment_bytes)
+            Ok((
+                o.media_settings()?.max_attachment_bytes,
+                o.holds_blob(&c, &sha)?,
+            ))
         })
         .await?
     };
     if declared_length(&headers).is_some_and(|n| n > limit) {
         return Err(HubError::TooLarge { limit });
     }
-    if o.blobs().exists(&sha) {
+    // Stored and already shown to be held by this caller: nothing to read. Stored but someone
+    // else's: the bytes are read and hashed all the same, as the caller's proof.
+    let existed = o.blobs().exists(&sha);
+    if existed && held {
         return Ok(StatusCode::OK);
     }
     let reader =
@@ -1231,8 +1239,12 @@ async fn put_blob(
         .put_stream(reader, limit)
         .await
         .map_err(crate::media_error)?;
-    blocking(move || o.accept_blob(&sha, &stored)).await?;
-    Ok(StatusCode::CREATED)
+    blocking(move || o.accept_blob(&c, &sha, &stored)).await?;
+    Ok(if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    })
 }
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {

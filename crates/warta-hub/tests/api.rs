@@ -1944,3 +1944,109 @@ async fn a_create_repeated_with_its_idempotency_key_makes_one_item() {
         .unwrap();
     assert_eq!(created, 1, "the repeats are not audited as creates");
 }
+
+#[tokio::test]
+async fn knowing_a_files_digest_is_not_enough_to_attach_someone_elses_file() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let rudi = t.login("rudi").await;
+    let rinas = rina.create("Foto Rina").await;
+    let rudis = rudi.create("Berita Rudi").await;
+    let original = photo_jpeg(2400, 1600, 5, 90);
+    let r = warta_photo::process(&original, &warta_photo::PhotoConfig::default()).unwrap();
+    let sha = |b: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    };
+    let (web_sha, thumb_sha) = (sha(&r.web.bytes), sha(&r.thumb.bytes));
+    let put = |who: &Session<'_>, bytes: Vec<u8>, name: &str| {
+        t.http
+            .put(t.url(&format!("/api/v1/blobs/{name}")))
+            .bearer_auth(&who.token)
+            .body(bytes)
+            .send()
+    };
+    let head = |who: &Session<'_>, name: &str| {
+        t.http
+            .head(t.url(&format!("/api/v1/blobs/{name}")))
+            .bearer_auth(&who.token)
+            .send()
+    };
+    let prepared = json!({
+        "filename": "IMG_5.JPG", "original_sha256": sha(&original), "original_size": original.len(),
+        "original_sent": false, "web_sha256": web_sha, "thumb_sha256": thumb_sha,
+        "phash": format!("{:016x}", r.phash),
+    });
+    for (bytes, name) in [
+        (r.web.bytes.clone(), &web_sha),
+        (r.thumb.bytes.clone(), &thumb_sha),
+    ] {
+        assert_eq!(
+            put(&rina, bytes, name).await.unwrap().status(),
+            StatusCode::CREATED
+        );
+    }
+    let (s, att) = rina
+        .req(
+            Method::POST,
+            &format!("/api/v1/items/{rinas}/attachments/prepared"),
+            Some(prepared.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{att}");
+    assert_eq!(
+        head(&rina, &web_sha).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Rudi only knows the digests: the hub does not say it has them, and will not attach them.
+    assert_eq!(
+        head(&rudi, &web_sha).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let to_rudis = format!("/api/v1/items/{rudis}/attachments/prepared");
+    let (s, e) = rudi
+        .req(Method::POST, &to_rudis, Some(prepared.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "missing_blob");
+    // Claiming the digest with other bytes does not help either...
+    let (s, _) = {
+        let r = put(&rudi, b"bukan foto itu".to_vec(), &web_sha)
+            .await
+            .unwrap();
+        (r.status(), ())
+    };
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        head(&rina, &web_sha).await.unwrap().status(),
+        StatusCode::OK,
+        "Rina's blob is untouched"
+    );
+    // ...but sending the very bytes shows he has the photo: then it is his to attach.
+    for (bytes, name) in [
+        (r.web.bytes.clone(), &web_sha),
+        (r.thumb.bytes.clone(), &thumb_sha),
+    ] {
+        assert_eq!(
+            put(&rudi, bytes, name).await.unwrap().status(),
+            StatusCode::OK,
+            "already stored"
+        );
+    }
+    assert_eq!(
+        head(&rudi, &web_sha).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (s, att) = rudi.req(Method::POST, &to_rudis, Some(prepared)).await;
+    assert_eq!(s, StatusCode::CREATED, "{att}");
+    let stored: i64 = t
+        .db()
+        .query_row(
+            "SELECT count(*) FROM blob_grants WHERE sha256 = ?1",
+            [&web_sha],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 2, "one grant each");
+}
