@@ -10,6 +10,8 @@
 #   harness.sh start-web DIR   start it again on the same port
 #   harness.sh revoke DIR      revoke every application password of the user
 #   harness.sh new-password DIR  create another one, print it and put it in DIR/wp.json
+#   harness.sh add-user DIR LOGIN ROLE  add another WordPress user with an application
+#                              password, and print the password
 #   harness.sh stop DIR        stop everything started for DIR (safe to repeat)
 #
 # If WARTA_WP_OWNER_PID is set at `start`, a watchdog stops everything once that process is
@@ -297,6 +299,13 @@ new-password)
     mv "$dir/wp.json.tmp" "$dir/wp.json"
     echo "$password"
     ;;
+add-user)
+    check_installed
+    dir="$(abs_dir "${2:-}")"
+    [ -f "$dir/wp.json" ] || die "$dir has no WordPress (start it first)"
+    [ -n "${3:-}" ] && [ -n "${4:-}" ] || die "give the user's login and role"
+    "$PHP" "$HERE/add-user.php" "$dir/wp" "$(json_field "$dir/wp.json" url)" "$3" "$4"
+    ;;
 stop)
     dir="${2:-}"
     [ -n "$dir" ] || die "give the harness directory"
@@ -313,7 +322,7 @@ watch) # internal: DIR OWNER_PID
     [ -d "$dir/run" ] && stop_all "$dir" watchdog
     ;;
 *)
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -1128,6 +1128,172 @@ pub struct ChangeEvent {
     pub change: String,
 }
 
+// ---------- site backups, restores and their proof (SOP-C steps 3 and 4) ----------
+
+/// One backup of a website's content (posts, pages, files and their metadata, or a site's
+/// folder). Only a `verified` backup was read back completely and may be restored from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteBackupInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub target_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `verified` or `failed`.
+    pub state: String,
+    /// `schedule` or `manual`.
+    pub trigger: String,
+    /// Who asked for it (`null`: the schedule).
+    pub requested_by: Option<String>,
+    /// Objects listed in the backup (posts, pages, files, terms).
+    pub objects: u32,
+    /// Their total size in bytes.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Contents this backup stored that no earlier backup had (unchanged ones cost nothing).
+    pub new_blobs: u32,
+    #[ts(type = "number")]
+    pub new_bytes: u64,
+    /// Why it failed, in plain words.
+    pub error: Option<String>,
+}
+
+/// One object of a backup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteBackupObject {
+    /// `post/12`, `page/3`, `media/7`, `category/2`, `tag/5`, or `file/<path>` for a folder.
+    pub key: String,
+    /// `post`, `page`, `media`, `category`, `tag` or `file`.
+    pub kind: String,
+    pub title: String,
+    /// SHA-256 of the stored record (or of the file, for a folder).
+    pub sha256: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Where it was public when the backup was made, if it has a page.
+    pub url: Option<String>,
+    /// For `post`/`page`: its status on the site (`publish`, `draft`, …).
+    pub status: Option<String>,
+}
+
+/// Something the backup could not keep (a file too large, or not on the site's own host).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteBackupSkipped {
+    pub key: String,
+    pub reason: String,
+}
+
+/// A backup and everything in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteBackupDetail {
+    pub backup: SiteBackupInfo,
+    pub objects: Vec<SiteBackupObject>,
+    pub skipped: Vec<SiteBackupSkipped>,
+}
+
+/// Restores one object (`key`, e.g. `post/12`) or everything (`key` left out) to a backup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteRestoreInput {
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Why (kept in the report and the audit log); required.
+    pub reason: String,
+    /// The guard incident this restore answers, when there is one.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub incident_id: Option<i64>,
+}
+
+/// Restores an item's page on a website to the version Warta published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SitePublishedRestoreInput {
+    #[ts(type = "number")]
+    pub item_id: i64,
+    pub reason: String,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub incident_id: Option<i64>,
+}
+
+/// What a restore did to one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteRestoreAction {
+    pub key: String,
+    /// `restored`, `recreated` (deleted, made again: see `new_id`), `reuploaded` (a file),
+    /// `unchanged`, `removed` (a file not in the backup) or `failed`.
+    pub action: String,
+    /// The id the object has on the site now, when it changed (a re-created post).
+    pub new_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// One finding of the guard's checks on a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteFinding {
+    /// The guard's kind: `gambling`, `defacement`, `hidden_links`, `foreign_redirect`,
+    /// `cloaking`, `unreachable`, …
+    pub kind: String,
+    pub message: String,
+    pub evidence: Vec<String>,
+}
+
+/// The guard's checks of one live page at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SitePageCheck {
+    pub url: String,
+    pub checked_at: DateTime<Utc>,
+    /// The HTTP status the page answered with (`null`: it could not be fetched).
+    pub status: Option<u16>,
+    /// SHA-256 of the page as fetched (evidence).
+    pub sha256: Option<String>,
+    pub findings: Vec<SiteFinding>,
+}
+
+/// A restore and its proof: the guard's checks of the restored pages before and after.
+/// `normal` is the measured "website normal" of SOP-C step 4: the restore succeeded and the
+/// checks after it found nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SiteRestoreReport {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub target_id: i64,
+    /// The backup restored from (`null` for a restore to what Warta published).
+    #[ts(type = "number | null")]
+    pub backup_id: Option<i64>,
+    /// The item whose published version was restored.
+    #[ts(type = "number | null")]
+    pub item_id: Option<i64>,
+    /// `all`, `object` or `published`.
+    pub scope: String,
+    pub object_key: Option<String>,
+    pub reason: String,
+    pub requested_by: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// `done`, `partial` (some objects failed) or `failed`.
+    pub state: String,
+    pub normal: bool,
+    pub actions: Vec<SiteRestoreAction>,
+    pub before: Vec<SitePageCheck>,
+    pub after: Vec<SitePageCheck>,
+    pub error: Option<String>,
+    /// The guard incident this restore is evidence for.
+    #[ts(type = "number | null")]
+    pub incident_id: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

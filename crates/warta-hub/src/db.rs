@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_idempotent_create.sql"),
     include_str!("../migrations/0010_video_web_copy.sql"),
     include_str!("../migrations/0011_blob_grants.sql"),
+    include_str!("../migrations/0012_site_backups.sql"),
 ];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.

@@ -222,6 +222,13 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(set_attachment_text))
         .routes(routes!(publish_targets, add_publish_target))
         .routes(routes!(update_publish_target))
+        .routes(routes!(site_backups, back_up_site))
+        .routes(routes!(site_backup_detail))
+        .routes(routes!(verify_site_backup))
+        .routes(routes!(restore_site))
+        .routes(routes!(restore_published))
+        .routes(routes!(site_restores))
+        .routes(routes!(site_restore))
         .routes(routes!(keep_lock, release_lock))
         .routes(routes!(crate::live::events))
         .routes(routes!(add_comment))
@@ -1344,6 +1351,162 @@ async fn update_publish_target(
     blocking(move || o.update_publish_target(&c, id, t))
         .await
         .map(Json)
+}
+
+// ---------- website backups, restores and their proof ----------
+
+/// A website's content backups, newest first (publishers and admins).
+#[utoipa::path(get, path = "/targets/{id}/site-backups", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Website id", example = 1)),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::SiteBackupInfo>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn site_backups(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<Vec<api::SiteBackupInfo>>> {
+    blocking(move || o.site_backups(&c, id)).await.map(Json)
+}
+
+/// Backs a website's content up now and reads the backup back; a failure is answered as a
+/// backup in state `failed` with its reason (publishers and admins).
+#[utoipa::path(post, path = "/targets/{id}/site-backups", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Website id", example = 1)),
+    responses(
+        (status = 200, description = "OK", body = api::SiteBackupInfo),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn back_up_site(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::SiteBackupInfo>> {
+    blocking(move || o.back_up_site(&c, id)).await.map(Json)
+}
+
+/// What a website backup holds: its posts, pages, files and terms.
+#[utoipa::path(get, path = "/site-backups/{id}", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Backup id", example = 1)),
+    responses(
+        (status = 200, description = "OK", body = api::SiteBackupDetail),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn site_backup_detail(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::SiteBackupDetail>> {
+    blocking(move || o.site_backup_detail(&c, id))
+        .await
+        .map(Json)
+}
+
+/// Reads a website backup back (every blob's hash, the manifest); 400 says what is damaged.
+#[utoipa::path(post, path = "/site-backups/{id}/verify", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Backup id", example = 1)),
+    responses(
+        (status = 200, description = "OK", body = api::SiteBackupInfo),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn verify_site_backup(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::SiteBackupInfo>> {
+    blocking(move || o.verify_site_backup(&c, id))
+        .await
+        .map(Json)
+}
+
+/// Restores one post, page or file (`key`) or everything to a backup, and checks the restored
+/// pages with the guard before and after (the restore report).
+#[utoipa::path(post, path = "/site-backups/{id}/restore", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Backup id", example = 1)),
+    request_body = api::SiteRestoreInput,
+    responses(
+        (status = 200, description = "OK", body = api::SiteRestoreReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn restore_site(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<api::SiteRestoreInput>,
+) -> HubResult<Json<api::SiteRestoreReport>> {
+    blocking(move || o.restore_site(&c, id, input))
+        .await
+        .map(Json)
+}
+
+/// Restores an item's page on a website to the version Warta published, with the same proof.
+#[utoipa::path(post, path = "/targets/{id}/restore-published", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Website id", example = 1)),
+    request_body = api::SitePublishedRestoreInput,
+    responses(
+        (status = 200, description = "OK", body = api::SiteRestoreReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn restore_published(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<api::SitePublishedRestoreInput>,
+) -> HubResult<Json<api::SiteRestoreReport>> {
+    blocking(move || o.restore_published(&c, id, input))
+        .await
+        .map(Json)
+}
+
+/// A website's restore reports, newest first.
+#[utoipa::path(get, path = "/targets/{id}/site-restores", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Website id", example = 1)),
+    responses(
+        (status = 200, description = "OK", body = Vec<api::SiteRestoreReport>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn site_restores(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<Vec<api::SiteRestoreReport>>> {
+    blocking(move || o.site_restores(&c, id)).await.map(Json)
+}
+
+/// One restore report: what was restored, by whom and why, and the checks before and after.
+#[utoipa::path(get, path = "/site-restores/{id}", tag = "site backups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Restore id", example = 1)),
+    responses(
+        (status = 200, description = "OK", body = api::SiteRestoreReport),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn site_restore(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> HubResult<Json<api::SiteRestoreReport>> {
+    blocking(move || o.site_restore(&c, id)).await.map(Json)
 }
 
 // ---------- office settings, SOPs, audit ----------

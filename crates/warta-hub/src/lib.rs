@@ -25,6 +25,7 @@ pub mod publish;
 pub mod publishing;
 mod secrets;
 pub mod server;
+pub mod site_backup;
 mod targets;
 pub mod uploads;
 pub mod webcopy;
@@ -42,6 +43,7 @@ pub use error::{HubError, HubResult};
 pub use office::{Caller, Office};
 pub use secrets::{SecretsConfig, check_key_outside_data};
 pub use server::{ClientAddr, TlsFiles};
+pub use site_backup::SiteBackupPolicy;
 
 /// How a hub is started. Solo mode (the desktop app) listens on 127.0.0.1 with an ephemeral port.
 #[derive(Debug, Clone)]
@@ -100,6 +102,7 @@ pub struct RunningHub {
     publisher: std::thread::JoinHandle<()>,
     web_copies: std::thread::JoinHandle<()>,
     backups: Option<backup::Scheduler>,
+    site_backups: site_backup::Scheduler,
     grace: Duration,
 }
 
@@ -133,11 +136,13 @@ impl RunningHub {
         if let Some(b) = &self.backups {
             b.cancel();
         }
+        self.site_backups.cancel();
         self.handle.graceful_shutdown(Some(self.grace));
         let _ = self.task.await;
         if let Some(b) = self.backups {
             b.join().await;
         }
+        self.site_backups.join().await;
         if !server::join_within(self.publisher, self.grace).await {
             tracing::warn!(
                 "the publishing worker is still busy with a website after {:?}; \
@@ -198,6 +203,8 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
         }
     });
     let backups = backup_policy.map(|p| backup::Scheduler::start(office.clone(), p));
+    // Backups of the office's websites' content, on their own schedule.
+    let site_backups = site_backup::Scheduler::start(office.clone());
     tracing::info!(url = %base_url, listen = %addr, scheme, "hub listening");
     Ok(RunningHub {
         addr,
@@ -208,6 +215,7 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
         publisher,
         web_copies,
         backups,
+        site_backups,
         grace,
     })
 }

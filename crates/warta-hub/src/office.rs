@@ -170,6 +170,8 @@ pub struct Office {
     pub(crate) queue: Arc<crate::publishing::PublishQueue>,
     /// The bell and stop flag of the web-copy worker (`webcopy.rs`).
     pub(crate) web_copies: Arc<crate::webcopy::WebCopyQueue>,
+    /// One site backup at a time, and their policy (`site_backup.rs`).
+    pub(crate) site_backups: crate::site_backup::SiteBackups,
     /// Publishing-target secrets: the OS keyring, namespaced by the data directory, or the
     /// secrets file (`HubConfig::secrets`).
     pub(crate) secrets: Arc<dyn warta_secrets::SecretStore>,
@@ -453,6 +455,7 @@ impl Office {
             url_key: rand::random(),
             queue: Arc::default(),
             web_copies: Arc::default(),
+            site_backups: Default::default(),
             secrets,
             upload_locks: Default::default(),
             config,
@@ -2487,6 +2490,14 @@ impl Office {
         let conn = self.db();
         Self::viewable(&conn, caller, id)?;
         Self::load_revision(&conn, id, version)
+    }
+
+    pub(crate) fn revision_content(
+        conn: &Connection,
+        id: i64,
+        version: i64,
+    ) -> HubResult<api::ItemContent> {
+        Ok(Self::load_revision(conn, id, version)?.content)
     }
 
     fn load_revision(conn: &Connection, id: i64, version: i64) -> HubResult<api::Revision> {

@@ -50,6 +50,7 @@ client use it. Sign in with `POST /api/v1/auth/login` and send the token as \
         (name = "attachments", description = "Photos, documents and videos attached to items"),
         (name = "uploads", description = "Resumable uploads of large files (tus 1.0)"),
         (name = "publishing", description = "Websites the office publishes to"),
+        (name = "site backups", description = "Backups of the websites' content, restores and their proof"),
         (name = "office", description = "SOPs, holidays, media settings, audit log"),
         (name = "meta", description = "Health check and this document"),
     )

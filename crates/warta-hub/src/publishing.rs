@@ -114,7 +114,7 @@ pub(crate) struct TargetRow {
     pub(crate) kind: String,
     config: TargetConfig,
     pub(crate) secret_id: Option<String>,
-    enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 const TARGET_COLS: &str = "id, name, kind, config, secret_id, enabled";
@@ -208,7 +208,7 @@ enum Outcome {
 impl Office {
     // ------------------------------------------------------------ targets
 
-    fn load_target(conn: &Connection, id: i64) -> HubResult<TargetRow> {
+    pub(crate) fn load_target(conn: &Connection, id: i64) -> HubResult<TargetRow> {
         conn.row(
             &format!("SELECT {TARGET_COLS} FROM publish_targets WHERE id = ?1"),
             [id],
@@ -1211,9 +1211,71 @@ impl Office {
         self.remote_target(target)?.unpublish(item_id, remote)
     }
 
+    /// Sends the version of `item_id` that is on `target` again, exactly as it was published
+    /// (a restore "to what we published"), through the same target code as publishing: the
+    /// post is updated in place, or re-created under its key when it was deleted. Returns where
+    /// it was before and the outcome; a success is recorded in `item_remotes`.
+    pub(crate) fn republish(
+        &self,
+        target: &TargetRow,
+        item_id: i64,
+    ) -> HubResult<(RemoteRef, Result<RemoteRef, PublishError>)> {
+        let (mut item, row, remote) = {
+            let conn = self.db();
+            let item = Self::load_item(&conn, item_id)?;
+            let (remote, version): (String, i64) = conn
+                .row(
+                    "SELECT remote, version FROM item_remotes WHERE item_id = ?1 AND target_id = ?2",
+                    params![item_id, target.id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or(HubError::NotFound("published version of this item on this website"))?;
+            let remote: RemoteRef = serde_json::from_str(&remote)
+                .map_err(|e| HubError::Internal(anyhow::anyhow!("stored remote: {e}")))?;
+            let row = conn
+                .row(
+                    &format!(
+                        "SELECT {PUB_COLS} FROM publications WHERE item_id = ?1 AND target_id = ?2
+                         AND version = ?3 AND action = 'publish' AND state = 'done'
+                         ORDER BY id DESC LIMIT 1"
+                    ),
+                    params![item_id, target.id, version],
+                    publication_from_row,
+                )
+                .optional()?
+                .ok_or(HubError::NotFound(
+                    "publication of this item on this website",
+                ))?;
+            let mut item = item;
+            if item.version != version {
+                item.content = Self::revision_content(&conn, item_id, version)?;
+            }
+            (item, row, remote)
+        };
+        item.version = row.version;
+        let publication = self.publication_for(&item, &row)?;
+        let outcome = self.run_publish(target, &item, &publication, Some(&remote));
+        if let Ok(new) = &outcome {
+            self.db().exec(
+                "UPDATE item_remotes SET remote = ?3, url = ?4 WHERE item_id = ?1 AND target_id = ?2",
+                params![
+                    item_id,
+                    target.id,
+                    serde_json::to_string(new).expect("json"),
+                    new.url
+                ],
+            )?;
+        }
+        Ok((remote, outcome))
+    }
+
     /// Builds the target with its secret from the keyring; the secret lives only as long as
     /// the request.
-    fn remote_target(&self, target: &TargetRow) -> Result<Box<dyn PublishTarget>, PublishError> {
+    pub(crate) fn remote_target(
+        &self,
+        target: &TargetRow,
+    ) -> Result<Box<dyn PublishTarget>, PublishError> {
         let secret = match &target.secret_id {
             Some(id) => self
                 .load_secret(id)
@@ -1317,7 +1379,7 @@ pub struct TargetSettings {
     pub git: bool,
 }
 
-fn target_settings(t: &TargetRow) -> TargetSettings {
+pub(crate) fn target_settings(t: &TargetRow) -> TargetSettings {
     TargetSettings {
         url: t.config.url.clone().unwrap_or_default(),
         username: t.config.username.clone().unwrap_or_default(),

@@ -22,6 +22,18 @@ fn secret_of(kind: &str, secret: Option<Secret>) -> Result<Secret, PublishError>
     })
 }
 
+/// The WordPress client of a website, for reading its content back and restoring it.
+pub(crate) fn wordpress(
+    settings: &TargetSettings,
+    secret: Option<Secret>,
+) -> Result<WordPress, PublishError> {
+    let password = secret_of("wordpress", secret)?;
+    WordPress::new(
+        WordPressSettings::new(&settings.url, &settings.username),
+        password.expose_secret().to_string(),
+    )
+}
+
 pub(crate) fn build(
     kind: &str,
     settings: &TargetSettings,

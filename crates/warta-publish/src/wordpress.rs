@@ -68,6 +68,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{LiveCheck, Publication, PublishError, PublishTarget, RemoteMedia, RemoteRef};
 
+pub mod site;
+
 /// Every post status a lookup by key must see, the trash included.
 const ALL_STATUSES: &str = "publish,future,draft,pending,private,trash";
 /// Media slugs we create start with this, which is how our files are told from the ones an
