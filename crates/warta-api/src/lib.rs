@@ -1143,7 +1143,7 @@ pub struct SiteBackupInfo {
     pub finished_at: Option<DateTime<Utc>>,
     /// `running`, `verified` or `failed`.
     pub state: String,
-    /// `schedule` or `manual`.
+    /// `schedule`, `manual` (the API) or `cli`.
     pub trigger: String,
     /// Who asked for it (`null`: the schedule).
     pub requested_by: Option<String>,

@@ -11,6 +11,7 @@ mod guard;
 mod import;
 mod media;
 mod serve;
+mod site;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -62,6 +63,11 @@ enum Command {
     Guard {
         #[command(subcommand)]
         command: GuardCommand,
+    },
+    /// Backups of the office's websites' content, and restores with their proof.
+    Site {
+        #[command(subcommand)]
+        command: site::SiteCommand,
     },
     /// The key of the encrypted secrets file of a hub without a keyring.
     Secrets {
@@ -254,6 +260,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: MediaCommand::Process(args),
         } => media::process(args),
         Command::Import(args) => import::run(args),
+        Command::Site { command } => site::run(command),
         Command::Guard {
             command: GuardCommand::Check(args),
         } => guard::check(args),

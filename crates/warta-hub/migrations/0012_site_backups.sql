@@ -8,7 +8,7 @@ CREATE TABLE site_backups (
     started_at      TEXT NOT NULL,
     finished_at     TEXT,
     state           TEXT NOT NULL,           -- running | verified | failed | pruned
-    trigger         TEXT NOT NULL,           -- schedule | manual
+    trigger         TEXT NOT NULL,           -- schedule | manual | cli
     requested_by    INTEGER REFERENCES users(id),
     manifest_sha256 TEXT,
     objects         INTEGER NOT NULL DEFAULT 0,

@@ -338,9 +338,49 @@ impl Office {
             Self::require_webmaster(caller, "backing up a website")?;
             let target = Self::load_target(&self.db(), target_id)?;
             self.site_source(&target)?;
-            self.run_site_backup(&target, Some(caller), &AtomicBool::new(false))
+            self.run_site_backup(&target, Some(caller), "manual", &AtomicBool::new(false))
         })();
         self.refuse_unless(caller, None, "site_backup.make", result)
+    }
+
+    /// Backs up one website or every one that has content to read (the command line, run by
+    /// whoever may read the data folder). Refusals of single websites are answered in the list.
+    pub fn back_up_sites_now(
+        &self,
+        only: Option<i64>,
+    ) -> HubResult<Vec<(String, HubResult<api::SiteBackupInfo>)>> {
+        let targets: Vec<i64> = match only {
+            Some(id) => vec![Self::load_target(&self.db(), id)?.id],
+            None => crate::db::all(
+                &self.db(),
+                "SELECT id FROM publish_targets WHERE kind IN ('static', 'wordpress', 'markdown')
+                 ORDER BY id",
+                [],
+                |r| r.get(0),
+            )?,
+        };
+        let mut out = Vec::new();
+        for id in targets {
+            let target = Self::load_target(&self.db(), id)?;
+            let made = self.run_site_backup(&target, None, "cli", &AtomicBool::new(false));
+            out.push((target.name.clone(), made));
+        }
+        Ok(out)
+    }
+
+    /// A website's backups for the command line.
+    pub fn site_backups_of(&self, target_id: i64) -> HubResult<Vec<api::SiteBackupInfo>> {
+        let conn = self.db();
+        Self::load_target(&conn, target_id)?;
+        Ok(crate::db::all(
+            &conn,
+            &format!(
+                "{BACKUP_SELECT} WHERE b.target_id = ?1 AND b.state != 'pruned'
+                 ORDER BY b.id DESC LIMIT 200"
+            ),
+            [target_id],
+            backup_from_row,
+        )?)
     }
 
     /// Makes one backup of `target`, verifies it by reading it back, records and audits it,
@@ -349,6 +389,7 @@ impl Office {
         &self,
         target: &TargetRow,
         caller: Option<&Caller>,
+        trigger: &str,
         cancel: &AtomicBool,
     ) -> HubResult<api::SiteBackupInfo> {
         let _busy = self
@@ -365,16 +406,7 @@ impl Office {
             conn.exec(
                 "INSERT INTO site_backups (target_id, started_at, state, trigger, requested_by)
                  VALUES (?1, ?2, 'running', ?3, ?4)",
-                params![
-                    target.id,
-                    now,
-                    if caller.is_some() {
-                        "manual"
-                    } else {
-                        "schedule"
-                    },
-                    caller.map(|c| c.id)
-                ],
+                params![target.id, now, trigger, caller.map(|c| c.id)],
             )?;
             conn.last_insert_rowid()
         };
@@ -1143,7 +1175,7 @@ impl Office {
                 continue;
             };
             n += 1;
-            match self.run_site_backup(&target, None, cancel) {
+            match self.run_site_backup(&target, None, "schedule", cancel) {
                 Ok(b) if b.state == "verified" => tracing::info!(
                     website = id,
                     objects = b.objects,
