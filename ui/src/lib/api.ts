@@ -37,6 +37,10 @@ import type { SessionInfo } from "./bindings/SessionInfo";
 import type { RevokedSessions } from "./bindings/RevokedSessions";
 import type { Unit } from "./bindings/Unit";
 import type { UnitInput } from "./bindings/UnitInput";
+import type { SiteBackupInfo } from "./bindings/SiteBackupInfo";
+import type { SiteBackupDetail } from "./bindings/SiteBackupDetail";
+import type { SiteRestoreInput } from "./bindings/SiteRestoreInput";
+import type { SiteRestoreReport } from "./bindings/SiteRestoreReport";
 import { browserTokens, shellTokens, type TokenPlace, type TokenStorage } from "./connection";
 
 /** A non-2xx answer from the hub (or no answer at all: status 0, code `internal`). */
@@ -295,6 +299,14 @@ export const hub = {
   addTarget: (req: PublishTargetInput) => json<PublishTargetInfo>("POST", "/api/v1/targets", req),
   /** Without `secret`, the stored one is kept. */
   updateTarget: (id: number, req: PublishTargetInput) => json<PublishTargetInfo>("PUT", `/api/v1/targets/${id}`, req),
+  siteBackups: (target: number) => json<SiteBackupInfo[]>("GET", `/api/v1/targets/${target}/site-backups`),
+  backUpSite: (target: number) => json<SiteBackupInfo>("POST", `/api/v1/targets/${target}/site-backups`),
+  siteBackup: (id: number) => json<SiteBackupDetail>("GET", `/api/v1/site-backups/${id}`),
+  verifySiteBackup: (id: number) => json<SiteBackupInfo>("POST", `/api/v1/site-backups/${id}/verify`),
+  /** Without `key`, everything is restored. */
+  restoreSite: (backup: number, req: SiteRestoreInput) =>
+    json<SiteRestoreReport>("POST", `/api/v1/site-backups/${backup}/restore`, req),
+  siteRestores: (target: number) => json<SiteRestoreReport[]>("GET", `/api/v1/targets/${target}/site-restores`),
   mediaSettings: () => json<MediaSettings>("GET", "/api/v1/settings/media"),
   setMediaSettings: (s: MediaSettings) => json<MediaSettings>("PUT", "/api/v1/settings/media", s),
 
