@@ -10,7 +10,7 @@ export type SiteBackupInfo = { id: number, target_id: number, started_at: string
  */
 state: string, 
 /**
- * `schedule` or `manual`.
+ * `schedule`, `manual` (the API) or `cli`.
  */
 trigger: string, 
 /**
