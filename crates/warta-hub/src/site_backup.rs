@@ -904,6 +904,12 @@ impl Office {
             let url = url.ok_or(HubError::NotFound(
                 "published version of this item on this website",
             ))?;
+            // The hub's own site may have recorded an address relative to the hub.
+            let url = if url.starts_with('/') {
+                format!("{}{url}", self.site_base.read().expect("site base"))
+            } else {
+                url
+            };
             let started = self.now();
             let mut urls: Vec<String> = vec![url.clone()]
                 .into_iter()

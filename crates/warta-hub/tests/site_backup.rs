@@ -724,3 +724,50 @@ async fn the_schedule_backs_up_due_websites() {
     assert_eq!(list[0]["state"], "verified");
     assert_eq!(list[0]["requested_by"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_page_is_restored_to_what_warta_published() {
+    let hub = Hub::start().await;
+    let admin = hub.login("admin").await;
+    // The demo office published one item to the hub's own site.
+    let db = rusqlite::Connection::open(hub.dir.path().join("warta.db")).unwrap();
+    let (item, url): (i64, String) = db
+        .query_row(
+            "SELECT item_id, url FROM item_remotes WHERE target_id = 1 LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let page = hub
+        .dir
+        .path()
+        .join("site")
+        .join(url.split("/site/").nth(1).unwrap().trim_end_matches('/'));
+    let page = if page.is_dir() {
+        page.join("index.html")
+    } else {
+        page
+    };
+    let original = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, "<html><body><h1>Hacked by 0x1337</h1></body></html>").unwrap();
+
+    let (s, r) = hub
+        .call(
+            &admin,
+            Method::POST,
+            "/targets/1/restore-published",
+            Some(json!({"item_id": item, "reason": "Halaman berita dirusak"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["scope"], "published");
+    assert!(
+        kinds(&r["before"]).contains(&"defacement".to_string()),
+        "{r}"
+    );
+    assert_eq!(kinds(&r["after"]), Vec::<String>::new(), "{r}");
+    assert_eq!(r["normal"], true);
+    let restored = std::fs::read_to_string(&page).unwrap();
+    assert!(!restored.contains("Hacked by"));
+    assert_eq!(restored, original, "the page is what Warta published");
+}
