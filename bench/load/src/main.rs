@@ -136,17 +136,30 @@ fn item_content(n: u64) -> Value {
     })
 }
 
-/// A small camera-like JPEG, the photo every mix round attaches (made different in bytes for
+/// A camera-like JPEG (640×480), the photo every mix round attaches (made different in bytes for
 /// every round by [`variant`]).
 fn photo() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+    // Small next to a camera's 12 MP, but large enough that the thumbnail (320 px) is not the
+    // web rendition: each of the three blobs is sent.
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
     });
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img)
         .write_to(&mut out, image::ImageFormat::Jpeg)
         .expect("JPEG");
-    out.into_inner()
+    // As a camera's: with an EXIF segment (an empty little-endian TIFF directory), which the
+    // renditions drop, so that the original is never byte for byte the web rendition.
+    let jpeg = out.into_inner();
+    let mut exif = b"Exif\0\0II*\0\x08\0\0\0\0\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"Warta load bench camera\0");
+    let len = u16::try_from(exif.len() + 2).expect("short segment");
+    let mut with = jpeg[..2].to_vec();
+    with.extend_from_slice(&[0xFF, 0xE1]);
+    with.extend_from_slice(&len.to_be_bytes());
+    with.extend_from_slice(&exif);
+    with.extend_from_slice(&jpeg[2..]);
+    with
 }
 
 /// A copy of a JPEG whose bytes differ for every `n`, as every photo a reporter takes does
@@ -191,6 +204,10 @@ impl Photo {
     fn new() -> anyhow::Result<Photo> {
         let original = photo();
         let r = warta_photo::process(&original, &warta_photo::PhotoConfig::default())?;
+        anyhow::ensure!(
+            r.web.bytes != original && r.thumb.bytes != original && r.web.bytes != r.thumb.bytes,
+            "the original and its renditions must all differ, or an upload would be skipped"
+        );
         Ok(Photo {
             original,
             web: r.web.bytes,

@@ -351,7 +351,7 @@ impl Office {
     /// installed now, and web copies of videos off while it is not.
     pub fn media_settings_view(&self) -> HubResult<api::MediaSettings> {
         let mut s = self.media_settings()?;
-        s.ffmpeg_available = warta_media::ffmpeg_available();
+        s.ffmpeg_available = ffmpeg_available_lately();
         s.video_web_copy &= s.ffmpeg_available;
         Ok(s)
     }
@@ -369,7 +369,7 @@ impl Office {
         )?;
         let mut s = s;
         media::validate_settings(&s)?;
-        let ffmpeg = warta_media::ffmpeg_available();
+        let ffmpeg = ffmpeg_available_now();
         if s.video_web_copy && !ffmpeg {
             return Err(HubError::validation(
                 "video_web_copy",
@@ -866,6 +866,44 @@ fn split(s: &Option<Stored>) -> (Option<&str>, Option<&str>) {
     match s {
         Some(s) => (Some(s.sha256.as_str()), Some(s.mime.as_str())),
         None => (None, None),
+    }
+}
+
+/// How long a look for `ffmpeg` is trusted when reading the media settings.
+const FFMPEG_LOOK_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+static FFMPEG_SEEN: std::sync::Mutex<Option<(std::time::Instant, bool)>> =
+    std::sync::Mutex::new(None);
+
+/// Whether `ffmpeg` can be started, looked up now (starting `ffmpeg -version`).
+fn ffmpeg_available_now() -> bool {
+    let found = warta_media::ffmpeg_available();
+    *FFMPEG_SEEN.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((std::time::Instant::now(), found));
+    found
+}
+
+/// [`ffmpeg_available_now`], looked up at most every [`FFMPEG_LOOK_FOR`]: every laptop's
+/// import reads the media settings, and starting a program per read cost the hub more than
+/// the rest of the request (1.5 s at the median under the load bench). An admin who installs
+/// ffmpeg sees it within half a minute; turning web copies on always looks now. One request
+/// looks at a time: the others take the last answer (or, before the first, wait for it).
+fn ffmpeg_available_lately() -> bool {
+    static LOOKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let seen = || *FFMPEG_SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    match seen() {
+        Some((at, found)) if at.elapsed() < FFMPEG_LOOK_FOR => found,
+        Some((_, found)) => match LOOKING.try_lock() {
+            Ok(_looking) => ffmpeg_available_now(),
+            Err(_) => found,
+        },
+        None => {
+            let _looking = LOOKING.lock().unwrap_or_else(|e| e.into_inner());
+            match seen() {
+                Some((_, found)) => found,
+                None => ffmpeg_available_now(),
+            }
+        }
     }
 }
 

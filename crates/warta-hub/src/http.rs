@@ -1239,6 +1239,24 @@ async fn put_blob(
     if existed && held {
         return Ok(StatusCode::OK);
     }
+    if let Some(len) = declared_length(&headers).filter(|n| *n <= SMALL_BLOB_BYTES) {
+        // A rendition: read whole, then written, synced and checked in one blocking turn.
+        // Streamed, every file operation of it was a turn of its own.
+        let bytes = axum::body::to_bytes(body, len as usize)
+            .await
+            .map_err(|_| {
+                HubError::validation("body", "the body does not match its Content-Length")
+            })?;
+        blocking(move || {
+            let stored = o
+                .blobs()
+                .put_bytes(&bytes, limit)
+                .map_err(crate::media_error)?;
+            o.accept_blob(&sha, &stored)
+        })
+        .await?;
+        return Ok(StatusCode::CREATED);
+    }
     let reader =
         tokio_util::io::StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
     let stored = o
@@ -1253,6 +1271,10 @@ async fn put_blob(
         StatusCode::CREATED
     })
 }
+
+/// Blobs up to this size (as declared) are read whole before they are stored: renditions and
+/// thumbnails, a few per photo. At most this much per concurrent upload is held in memory.
+const SMALL_BLOB_BYTES: u64 = 256 * 1024;
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers
