@@ -1252,10 +1252,14 @@ async fn put_blob(
                 .blobs()
                 .put_bytes(&bytes, limit)
                 .map_err(crate::media_error)?;
-            o.accept_blob(&sha, &stored)
+            o.accept_blob(&c, &sha, &stored)
         })
         .await?;
-        return Ok(StatusCode::CREATED);
+        return Ok(if existed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        });
     }
     let reader =
         tokio_util::io::StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
