@@ -875,6 +875,14 @@ const FFMPEG_LOOK_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 static FFMPEG_SEEN: std::sync::Mutex<Option<(std::time::Instant, bool)>> =
     std::sync::Mutex::new(None);
 
+/// Looks for `ffmpeg` on a thread of its own, so that the first reads of the media settings
+/// (every laptop's import starts with one) find the answer instead of all waiting for it.
+pub(crate) fn look_for_ffmpeg_soon() {
+    let _ = std::thread::Builder::new()
+        .name("warta-ffmpeg-look".into())
+        .spawn(ffmpeg_available_lately);
+}
+
 /// Whether `ffmpeg` can be started, looked up now (starting `ffmpeg -version`).
 fn ffmpeg_available_now() -> bool {
     let found = warta_media::ffmpeg_available();

@@ -471,6 +471,7 @@ impl Office {
         office.seed_holidays()?;
         office.reload_holidays()?;
         office.sweep_uploads()?;
+        crate::attachments::look_for_ffmpeg_soon();
         if office.config.demo {
             crate::demo::seed(&office)?;
         }
