@@ -1103,6 +1103,9 @@ pub enum ChangeKind {
     Targets,
     /// Office settings: media, holidays.
     Settings,
+    /// The website guard: an incident opened, folded, resolved, a watched page or a baseline
+    /// changed (admins and publishers).
+    Guard,
     /// The stream could not say what changed since `Last-Event-ID`: refetch everything.
     Resync,
     /// The first event of every stream, after any replay: its `seq` is where the feed stands
@@ -1292,6 +1295,187 @@ pub struct SiteRestoreReport {
     /// The guard incident this restore is evidence for.
     #[ts(type = "number | null")]
     pub incident_id: Option<i64>,
+}
+
+// ------------------------------------------------------------------ website guard
+
+/// One thing a guard check found on a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardFinding {
+    /// `gambling`, `defacement`, `hidden_links`, `foreign_links`, `foreign_resources`,
+    /// `foreign_redirect`, `cloaking`, `changed`, `tampered`, `unknown_url`, `unreachable`,
+    /// `truncated`, `certificate_expiring`.
+    pub kind: String,
+    /// One English sentence (the UI words it from `kind`).
+    pub message: String,
+    /// The matched words, domains, addresses, or `+`/`-` lines of a change.
+    pub evidence: Vec<String>,
+}
+
+/// The guard's settings of one of the office's websites (admins and publishers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardSite {
+    /// The website (publishing target) id.
+    #[ts(type = "number")]
+    pub target_id: i64,
+    pub target_name: String,
+    pub target_kind: String,
+    /// The site's public home page; empty until set (a WordPress site's address and the hub's
+    /// own site are filled in by themselves).
+    pub public_url: String,
+    /// Domains links and resources on the site may point to besides its own host (which is
+    /// always allowed). Empty: outbound links are not checked (hidden ones still are).
+    pub allowed_domains: Vec<String>,
+    /// Also fetch from loopback and private addresses (a site on the office's own network).
+    pub allow_private: bool,
+    /// Whether the site is watched.
+    pub enabled: bool,
+    pub pages: u32,
+    pub open_incidents: u32,
+}
+
+/// Changes the guard's settings of a website.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardSiteInput {
+    pub public_url: String,
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    #[serde(default)]
+    pub allow_private: bool,
+    pub enabled: bool,
+}
+
+/// A watched page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardPage {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub target_id: i64,
+    pub url: String,
+    /// `home`, `section` (added by a person), `published` (a page the office published),
+    /// `sitemap` (found in the site's sitemap).
+    pub source: String,
+    /// The published item, for `published` pages.
+    #[ts(type = "number | null")]
+    pub item_id: Option<i64>,
+    pub interval_minutes: u32,
+    /// Regular expressions of text ignored when comparing with the baseline.
+    pub noise: Vec<String>,
+    pub has_baseline: bool,
+    pub baseline_at: Option<DateTime<Utc>>,
+    pub baseline_by: Option<String>,
+    /// Until then a change is expected (the office published on the site): no alarm for a
+    /// baseline difference, and the baseline is re-taken once the page passes the injection
+    /// checks.
+    pub expected_until: Option<DateTime<Utc>>,
+    pub next_check_at: DateTime<Utc>,
+    pub last_check_at: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    /// `new` (not checked yet), `ok`, `alert` (an open incident), `error`.
+    pub state: String,
+    #[ts(type = "number | null")]
+    pub open_incident: Option<i64>,
+    pub last_findings: Vec<GuardFinding>,
+}
+
+/// Adds a page to watch (a home or section page).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardPageInput {
+    #[ts(type = "number")]
+    pub target_id: i64,
+    pub url: String,
+    /// `home` or `section`.
+    pub source: String,
+    /// Default: 5 for a home page, 60 for others.
+    pub interval_minutes: Option<u32>,
+}
+
+/// Changes a watched page's interval and noise patterns.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardPageUpdate {
+    pub interval_minutes: u32,
+    #[serde(default)]
+    pub noise: Vec<String>,
+}
+
+/// One check of one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardCheck {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub page_id: i64,
+    pub url: String,
+    pub at: DateTime<Utc>,
+    /// The HTTP status, when the page answered.
+    pub status: Option<u16>,
+    /// SHA-256 of the body as fetched.
+    pub body_hash: Option<String>,
+    pub findings: Vec<GuardFinding>,
+    /// Findings a change the office expected explained (not alarmed).
+    pub expected: bool,
+    /// The incident the check opened or was folded into.
+    #[ts(type = "number | null")]
+    pub incident_id: Option<i64>,
+    pub elapsed_ms: u32,
+}
+
+/// A guard incident in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardIncidentSummary {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub target_id: i64,
+    pub target_name: String,
+    #[ts(type = "number")]
+    pub page_id: i64,
+    pub url: String,
+    /// The kinds of findings (see [`GuardFinding::kind`]).
+    pub kinds: Vec<String>,
+    /// `open` or `resolved`.
+    pub state: String,
+    pub opened_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// How many checks found it (repeats are folded in, not new alerts).
+    pub count: u32,
+}
+
+/// A guard incident with its evidence. A later SOP-B incident is opened from this record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardIncident {
+    pub summary: GuardIncidentSummary,
+    /// What the latest check found.
+    pub findings: Vec<GuardFinding>,
+    /// SHA-256 of the last good version of the page (the baseline or the last clean check).
+    pub good_hash: Option<String>,
+    /// SHA-256 of the version that raised the incident (as a browser got it).
+    pub bad_hash: Option<String>,
+    /// SHA-256 of the version a search crawler got, when it differed.
+    pub crawler_hash: Option<String>,
+    /// Text lines removed (`-`) and added (`+`) between the good and the bad version.
+    pub diff: Vec<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub resolution_note: Option<String>,
+}
+
+/// Resolves an incident.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct GuardResolveRequest {
+    #[serde(default)]
+    pub note: String,
 }
 
 #[cfg(test)]

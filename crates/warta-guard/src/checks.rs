@@ -30,6 +30,11 @@ pub enum FindingKind {
     Cloaking,
     /// The page no longer matches the version a person approved.
     Changed,
+    /// A page the office published no longer shows what it published (text, links or media
+    /// missing, or text put inside it).
+    Tampered,
+    /// A new address in the site's sitemap that the office did not publish.
+    UnknownUrl,
     /// The page could not be fetched, or answered with an unexpected status.
     Unreachable,
     /// The answer was cut off at the size or time limit.
@@ -349,6 +354,144 @@ pub fn compare_baseline(page: &Page, baseline: &Page, noise: &[Regex]) -> Option
     ))
 }
 
+/// Words of a text in order, folded, for aligning two texts.
+fn word_seq(text: &str) -> Vec<String> {
+    crate::text::fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// An address without its scheme, `www.`, query and fragment, for finding ours on the live page.
+fn address_key(u: &Url) -> String {
+    format!(
+        "{}{}",
+        bare(u.host_str().unwrap_or_default()).to_ascii_lowercase(),
+        u.path().trim_end_matches('/')
+    )
+}
+
+/// A page the office published, on the live site, against what it published (`published`: the
+/// HTML the office sent, parsed with the page's address). The live page holds it inside the
+/// site's own header, menus and footer, so what counts is that our text is all still there in
+/// its order, that nothing was put in between, and that our links and media are still there.
+pub fn compare_published(live: &Page, published: &Page) -> Option<Finding> {
+    let ours = word_seq(&published.text);
+    let theirs = word_seq(&live.text);
+    let mut evidence = Vec::new();
+    if !ours.is_empty() {
+        // Aligned: the stretch of the live page from our first to our last word holds ours.
+        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &ours, &theirs);
+        let first = ops
+            .iter()
+            .position(|o| matches!(o.tag(), similar::DiffTag::Equal));
+        let last = ops
+            .iter()
+            .rposition(|o| matches!(o.tag(), similar::DiffTag::Equal));
+        let (mut missing, mut added) = (Vec::new(), Vec::new());
+        for (i, op) in ops.iter().enumerate() {
+            let inside = first.is_some_and(|f| i > f) && last.is_some_and(|l| i < l);
+            let old = op.old_range();
+            let new = op.new_range();
+            match op.tag() {
+                similar::DiffTag::Equal => {}
+                similar::DiffTag::Delete => missing.push(ours[old].join(" ")),
+                similar::DiffTag::Insert if inside => added.push(theirs[new].join(" ")),
+                similar::DiffTag::Insert => {}
+                similar::DiffTag::Replace => {
+                    missing.push(ours[old].join(" "));
+                    if inside {
+                        added.push(theirs[new].join(" "));
+                    }
+                }
+            }
+        }
+        let missing_words: usize = missing.iter().map(|m| m.split(' ').count()).sum();
+        if first.is_none() {
+            evidence.push("- none of the published text is on the page".to_string());
+        } else {
+            for m in missing.iter().take(10) {
+                evidence.push(format!("- {}", cut_words(m, CHUNK_WORDS)));
+            }
+            if missing.len() > 10 {
+                evidence.push(format!("- … {missing_words} word(s) missing in all"));
+            }
+        }
+        for a in added.iter().take(10) {
+            evidence.push(format!("+ {}", cut_words(a, CHUNK_WORDS)));
+        }
+    }
+    let live_links: BTreeSet<String> = live.links.iter().map(|l| address_key(&l.url)).collect();
+    for l in &published.links {
+        if !live_links.contains(&address_key(&l.url)) {
+            evidence.push(format!("- link to {}", l.url));
+        }
+    }
+    // Media: the site may serve our files from its own media library under other names, so
+    // count them rather than match addresses.
+    let media = |p: &Page| {
+        p.resources
+            .iter()
+            .filter(|r| matches!(r.kind, ResourceKind::Image | ResourceKind::Embed))
+            .count()
+    };
+    let ours_media = media(published);
+    let live_media = media(live);
+    if live_media < ours_media {
+        evidence.push(format!(
+            "- {} of {ours_media} published image(s) or media missing",
+            ours_media - live_media
+        ));
+    }
+    if evidence.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        FindingKind::Tampered,
+        "the page no longer shows what the office published",
+        evidence,
+    ))
+}
+
+fn cut_words(s: &str, n: usize) -> String {
+    let words: Vec<&str> = s.split(' ').collect();
+    if words.len() <= n {
+        s.to_string()
+    } else {
+        format!("{} …", words[..n].join(" "))
+    }
+}
+
+/// The addresses a sitemap lists: pages, and further sitemaps (a sitemap index). Only
+/// `<loc>` entries that are http(s) addresses; at most `limit` of each.
+pub fn sitemap_urls(xml: &str, limit: usize) -> (Vec<Url>, Vec<Url>) {
+    let re = regex::Regex::new(r"(?is)<(sitemap|url)\b[^>]*>.*?<loc>\s*(.*?)\s*</loc>")
+        .expect("sitemap pattern");
+    let (mut pages, mut maps) = (Vec::new(), Vec::new());
+    for c in re.captures_iter(xml) {
+        let loc = c[2]
+            .trim_start_matches("<![CDATA[")
+            .trim_end_matches("]]>")
+            .replace("&amp;", "&");
+        let Ok(u) = Url::parse(loc.trim()) else {
+            continue;
+        };
+        if !matches!(u.scheme(), "http" | "https") {
+            continue;
+        }
+        let list = if c[1].eq_ignore_ascii_case("sitemap") {
+            &mut maps
+        } else {
+            &mut pages
+        };
+        if list.len() < limit {
+            list.push(u);
+        }
+    }
+    (pages, maps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,6 +621,71 @@ mod tests {
         let other = page("<h1>SLOT</h1><p>Main sekarang menang besar setiap hari bersama kami</p>");
         let f = compare_crawler(&browser, &other, &vocab, &policy).unwrap();
         assert!(f.evidence.iter().any(|e| e.starts_with("word similarity")));
+    }
+
+    #[test]
+    fn a_published_page_inside_the_site_chrome_matches_and_an_injection_inside_it_does_not() {
+        let ours = page(
+            r#"<h1>Jembatan Mahakam diresmikan</h1><p>Gubernur meresmikan jembatan baru di
+               Samarinda. Lihat <a href="https://pu.go.id/jembatan">data PU</a>.</p>
+               <img src="https://hub.example/site/media/abc.jpg" alt="Jembatan">"#,
+        );
+        let live = page(
+            r#"<header><a href="/">Beranda</a> Portal Resmi</header><article>
+               <h1>Jembatan Mahakam diresmikan</h1><p>Gubernur meresmikan jembatan baru di
+               Samarinda. Lihat <a href="http://www.pu.go.id/jembatan/">data PU</a>.</p>
+               <img src="/wp-content/uploads/abc.jpg" alt="Jembatan"></article>
+               <footer>Hak cipta Pemprov</footer>"#,
+        );
+        assert_eq!(compare_published(&live, &ours), None);
+
+        let injected = page(
+            r#"<header>Portal Resmi</header><article><h1>Jembatan Mahakam diresmikan</h1>
+               <p>Gubernur meresmikan jembatan baru di Samarinda. Daftar slot gacor sekarang.
+               Lihat <a href="https://pu.go.id/jembatan">data PU</a>.</p></article>"#,
+        );
+        let f = compare_published(&injected, &ours).unwrap();
+        assert_eq!(f.kind, FindingKind::Tampered);
+        assert!(
+            f.evidence
+                .contains(&"+ daftar slot gacor sekarang".to_string()),
+            "{:?}",
+            f.evidence
+        );
+        assert!(f.evidence.iter().any(|e| e.contains("media missing")));
+
+        let rewritten = page("<h1>Jembatan Mahakam diresmikan</h1><p>Isi lain sama sekali.</p>");
+        let f = compare_published(&rewritten, &ours).unwrap();
+        assert!(
+            f.evidence.iter().any(|e| e.starts_with("- gubernur")),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.starts_with("- link to https://pu.go.id"))
+        );
+    }
+
+    #[test]
+    fn sitemaps_and_sitemap_indexes_are_read() {
+        let index = r#"<?xml version="1.0"?><sitemapindex><sitemap><loc>https://a.go.id/wp-sitemap-posts-post-1.xml</loc></sitemap></sitemapindex>"#;
+        let (pages, maps) = sitemap_urls(index, 10);
+        assert!(pages.is_empty());
+        assert_eq!(
+            maps[0].as_str(),
+            "https://a.go.id/wp-sitemap-posts-post-1.xml"
+        );
+        let set = r#"<urlset><url><loc> https://a.go.id/berita?id=1&amp;x=2 </loc><lastmod>2026</lastmod></url>
+            <url><loc><![CDATA[https://a.go.id/b]]></loc></url><url><loc>javascript:x</loc></url></urlset>"#;
+        let (pages, _) = sitemap_urls(set, 10);
+        let pages: Vec<&str> = pages.iter().map(Url::as_str).collect();
+        assert_eq!(
+            pages,
+            vec!["https://a.go.id/berita?id=1&x=2", "https://a.go.id/b"]
+        );
+        assert_eq!(sitemap_urls(set, 1).0.len(), 1);
     }
 
     #[test]

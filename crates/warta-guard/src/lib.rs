@@ -18,7 +18,7 @@ pub mod vocabulary;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-pub use checks::{Finding, FindingKind, Policy};
+pub use checks::{Finding, FindingKind, Policy, compare_published, sitemap_urls};
 pub use fetch::{Agent, Cut, FetchError, Fetched, Fetcher, Limits};
 pub use page::Page;
 pub use vocabulary::Vocabulary;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_video_web_copy.sql"),
     include_str!("../migrations/0011_blob_grants.sql"),
     include_str!("../migrations/0012_site_backups.sql"),
+    include_str!("../migrations/0013_guard.sql"),
 ];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.

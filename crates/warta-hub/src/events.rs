@@ -57,7 +57,9 @@ impl Change {
     pub(crate) fn visible_to(&self, caller: &Caller) -> bool {
         match self.event.kind {
             ChangeKind::Users => caller.has(Role::Admin),
-            ChangeKind::Targets => caller.has(Role::Admin) || caller.has(Role::Publisher),
+            ChangeKind::Targets | ChangeKind::Guard => {
+                caller.has(Role::Admin) || caller.has(Role::Publisher)
+            }
             ChangeKind::Settings | ChangeKind::Resync | ChangeKind::Ready => true,
             ChangeKind::Item
             | ChangeKind::Comment
@@ -94,6 +96,7 @@ pub fn kind_of(audit_kind: &str, item_id: Option<i64>) -> Option<ChangeKind> {
         // A unit renamed moves its users: the users list changed.
         k if k.starts_with("user.") || k.starts_with("unit.") => ChangeKind::Users,
         k if k.starts_with("target.") => ChangeKind::Targets,
+        k if k.starts_with("guard.") => ChangeKind::Guard,
         k if k.starts_with("settings.") || k.starts_with("holidays.") => ChangeKind::Settings,
         k if k.starts_with("auth.") => return None,
         // Any other entry about an item (including kinds added later) changed the item.

@@ -236,6 +236,7 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(prepared_photo))
         .routes(routes!(attach_blob))
         .merge(crate::uploads::routes())
+        .merge(crate::guard_http::routes())
         .routes(routes!(download))
         .routes(routes!(download_signed))
         .routes(routes!(blob_exists, put_blob))

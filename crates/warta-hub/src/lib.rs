@@ -15,6 +15,8 @@ mod demo;
 mod diff;
 pub mod error;
 pub mod events;
+pub mod guard;
+mod guard_http;
 pub mod http;
 mod live;
 pub mod media;
@@ -103,6 +105,7 @@ pub struct RunningHub {
     web_copies: std::thread::JoinHandle<()>,
     backups: Option<backup::Scheduler>,
     site_backups: site_backup::Scheduler,
+    guard: guard::Scheduler,
     grace: Duration,
 }
 
@@ -137,6 +140,7 @@ impl RunningHub {
             b.cancel();
         }
         self.site_backups.cancel();
+        self.guard.stop(self.grace).await;
         self.handle.graceful_shutdown(Some(self.grace));
         let _ = self.task.await;
         if let Some(b) = self.backups {
@@ -205,6 +209,8 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     let backups = backup_policy.map(|p| backup::Scheduler::start(office.clone(), p));
     // Backups of the office's websites' content, on their own schedule.
     let site_backups = site_backup::Scheduler::start(office.clone());
+    // The website guard checks the watched pages around the clock.
+    let guard = office.start_guard();
     tracing::info!(url = %base_url, listen = %addr, scheme, "hub listening");
     Ok(RunningHub {
         addr,
@@ -216,6 +222,7 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
         web_copies,
         backups,
         site_backups,
+        guard,
         grace,
     })
 }

@@ -181,6 +181,8 @@ pub struct Office {
     lock_idle: RwLock<Duration>,
     /// One writer at a time per resumable upload.
     pub(crate) upload_locks: crate::uploads::UploadLocks,
+    /// The website guard's stored page versions (`<data>/guard`).
+    pub(crate) guard_bodies: crate::guard::BodyStore,
     /// Checkpoints the WAL in the background; stops when the office is dropped.
     _checkpointer: crate::db::Checkpointer,
     /// Group commits over `conn`.
@@ -458,6 +460,7 @@ impl Office {
             site_backups: Default::default(),
             secrets,
             upload_locks: Default::default(),
+            guard_bodies: crate::guard::BodyStore::new(&config.data_dir),
             config,
             events: Arc::new(crate::events::Events::new(db_path.clone(), high)),
             lock_idle: RwLock::new(Duration::minutes(LOCK_IDLE_MINUTES)),

@@ -51,6 +51,7 @@ client use it. Sign in with `POST /api/v1/auth/login` and send the token as \
         (name = "uploads", description = "Resumable uploads of large files (tus 1.0)"),
         (name = "publishing", description = "Websites the office publishes to"),
         (name = "site backups", description = "Backups of the websites' content, restores and their proof"),
+        (name = "guard", description = "The website guard: watched pages, checks, incidents"),
         (name = "office", description = "SOPs, holidays, media settings, audit log"),
         (name = "meta", description = "Health check and this document"),
     )

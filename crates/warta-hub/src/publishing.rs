@@ -501,6 +501,11 @@ impl Office {
                 ],
             )?;
             ids.push(tx.last_insert_rowid());
+            // The site is about to change by the office's own hand (a scheduled item: when it
+            // goes out, see `record_outcome`).
+            if due <= now {
+                crate::guard::expect_change(tx, t.id, Some(item.id), now)?;
+            }
         }
         Ok(ids)
     }
@@ -569,6 +574,7 @@ impl Office {
                             caller.id
                         ],
                     )?;
+                    crate::guard::expect_change(&tx, *target_id, Some(id), now)?;
                 }
                 tx.exec(
                     "UPDATE items SET outcome_note = ?2 WHERE id = ?1",
@@ -931,6 +937,16 @@ impl Office {
                         published_at
                     ],
                 )?;
+                // The page is watched from now on, with this change expected.
+                crate::guard::enrol_published(
+                    self,
+                    &tx,
+                    row.target_id,
+                    row.item_id,
+                    &remote.url,
+                    &warta_render::render_markdown(&item.content.body),
+                    now,
+                )?;
                 audit::append(
                     &tx,
                     now,
@@ -953,6 +969,7 @@ impl Office {
                     "DELETE FROM item_remotes WHERE item_id = ?1 AND target_id = ?2",
                     params![row.item_id, row.target_id],
                 )?;
+                crate::guard::withdraw_published(&tx, row.target_id, row.item_id, now)?;
                 audit::append(
                     &tx,
                     now,
