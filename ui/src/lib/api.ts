@@ -41,6 +41,14 @@ import type { SiteBackupInfo } from "./bindings/SiteBackupInfo";
 import type { SiteBackupDetail } from "./bindings/SiteBackupDetail";
 import type { SiteRestoreInput } from "./bindings/SiteRestoreInput";
 import type { SiteRestoreReport } from "./bindings/SiteRestoreReport";
+import type { GuardSite } from "./bindings/GuardSite";
+import type { GuardSiteInput } from "./bindings/GuardSiteInput";
+import type { GuardPage } from "./bindings/GuardPage";
+import type { GuardPageInput } from "./bindings/GuardPageInput";
+import type { GuardPageUpdate } from "./bindings/GuardPageUpdate";
+import type { GuardCheck } from "./bindings/GuardCheck";
+import type { GuardIncident } from "./bindings/GuardIncident";
+import type { GuardIncidentSummary } from "./bindings/GuardIncidentSummary";
 import { browserTokens, shellTokens, type TokenPlace, type TokenStorage } from "./connection";
 
 /** A non-2xx answer from the hub (or no answer at all: status 0, code `internal`). */
@@ -307,6 +315,20 @@ export const hub = {
   restoreSite: (backup: number, req: SiteRestoreInput) =>
     json<SiteRestoreReport>("POST", `/api/v1/site-backups/${backup}/restore`, req),
   siteRestores: (target: number) => json<SiteRestoreReport[]>("GET", `/api/v1/targets/${target}/site-restores`),
+  guardSites: () => json<GuardSite[]>("GET", "/api/v1/guard/sites"),
+  setGuardSite: (target: number, req: GuardSiteInput) => json<GuardSite>("PUT", `/api/v1/guard/sites/${target}`, req),
+  guardPages: (target?: number) =>
+    json<GuardPage[]>("GET", target === undefined ? "/api/v1/guard/pages" : `/api/v1/guard/pages?target_id=${target}`),
+  addGuardPage: (req: GuardPageInput) => json<GuardPage>("POST", "/api/v1/guard/pages", req),
+  updateGuardPage: (id: number, req: GuardPageUpdate) => json<GuardPage>("PUT", `/api/v1/guard/pages/${id}`, req),
+  removeGuardPage: (id: number) => empty("DELETE", `/api/v1/guard/pages/${id}`),
+  checkGuardPage: (id: number) => json<GuardCheck>("POST", `/api/v1/guard/pages/${id}/check`),
+  approveGuardBaseline: (id: number) => json<GuardPage>("POST", `/api/v1/guard/pages/${id}/baseline`),
+  guardChecks: (pageId: number, limit = 20) => json<GuardCheck[]>("GET", `/api/v1/guard/checks?page_id=${pageId}&limit=${limit}`),
+  guardIncidents: (state?: "open" | "resolved") =>
+    json<GuardIncidentSummary[]>("GET", state ? `/api/v1/guard/incidents?state=${state}` : "/api/v1/guard/incidents"),
+  guardIncident: (id: number) => json<GuardIncident>("GET", `/api/v1/guard/incidents/${id}`),
+  resolveGuardIncident: (id: number, note: string) => json<GuardIncident>("POST", `/api/v1/guard/incidents/${id}/resolve`, { note }),
   mediaSettings: () => json<MediaSettings>("GET", "/api/v1/settings/media"),
   setMediaSettings: (s: MediaSettings) => json<MediaSettings>("PUT", "/api/v1/settings/media", s),
 

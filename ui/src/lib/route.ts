@@ -1,5 +1,5 @@
 // Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`,
-// `#/sessions`, `#/outbox`.
+// `#/sessions`, `#/outbox`, `#/guard`.
 
 export type ItemTab = "content" | "page" | "timeline" | "revisions";
 
@@ -11,7 +11,8 @@ export type Route =
   | { name: "item"; id: number; tab: ItemTab | null }
   | { name: "admin" }
   | { name: "sessions" }
-  | { name: "outbox" };
+  | { name: "outbox" }
+  | { name: "guard" };
 
 const TABS: readonly ItemTab[] = ["content", "page", "timeline", "revisions"];
 
@@ -30,6 +31,8 @@ export function parseRoute(hash: string): Route {
       return { name: "sessions" };
     case "outbox":
       return { name: "outbox" };
+    case "guard":
+      return { name: "guard" };
     case "item": {
       const id = Number(parts[1]);
       if (!Number.isInteger(id) || id <= 0) return { name: "tasks" };
