@@ -120,7 +120,8 @@ BENCH_MEDIA_APT := libvips-tools imagemagick
 
 bench: bench-app bench-media bench-upload bench-load
 
-# Team-mode load (issue 5): hub creates and the SOP-A mix at 64 clients beside WordPress (the
+# Team-mode load (issue 5): hub creates and the SOP-A mix (photos as the outbox sends them, and
+# through the attach button) at 64 clients beside WordPress (the
 # test harness's PHP + MariaDB) and a bare axum + rusqlite server, then my-tasks and search at
 # 100,000 items and 1,000,000 audit entries. LOAD_SECONDS per phase (default 10). The table is
 # printed and written to target/bench-load.md.

@@ -208,6 +208,12 @@ impl Photo {
             r.web.bytes != original && r.thumb.bytes != original && r.web.bytes != r.thumb.bytes,
             "the original and its renditions must all differ, or an upload would be skipped"
         );
+        eprintln!(
+            "photo: original {} bytes, web rendition {} bytes, thumbnail {} bytes",
+            original.len(),
+            r.web.bytes.len(),
+            r.thumb.bytes.len()
+        );
         Ok(Photo {
             original,
             web: r.web.bytes,
