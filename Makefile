@@ -21,7 +21,7 @@ APP := target/debug/warta-app
 DEV_DATA := $(CURDIR)/.warta-dev
 BINDINGS := ui/src/lib/bindings
 
-.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media bench-upload bench-load
+.PHONY: help deps deps-apt deps-rust deps-node ui app run test e2e fuzz api-fuzz api-fuzz-deps bench bench-app bench-media bench-upload bench-load bench-guard
 
 # Seconds of fuzzing per target in `make test` (and `make fuzz`).
 FUZZ_SECONDS ?= 30
@@ -33,7 +33,7 @@ API_FUZZ_VENV := target/api-fuzz/venv
 help:
 	@echo "make run    build and start the desktop app on a demo office (data in .warta-dev/)"
 	@echo "make test   formatting, lints, unit and integration tests, binding drift, end-to-end"
-	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media, bench-upload, bench-load)"
+	@echo "make deps | ui | app | e2e | fuzz | api-fuzz | bench (bench-app, bench-media, bench-upload, bench-load, bench-guard)"
 
 deps: deps-apt deps-rust deps-node
 
@@ -118,7 +118,14 @@ e2e: app
 
 BENCH_MEDIA_APT := libvips-tools imagemagick
 
-bench: bench-app bench-media bench-upload bench-load
+bench: bench-app bench-media bench-upload bench-load bench-guard
+
+# The website guard (issue 6): 1,000 watched pages on a loopback site checked in one round by the
+# hub's guard, time and peak memory (VmHWM), against fetching the same pages only. The table is
+# printed and written to target/bench-guard.md.
+bench-guard:
+	cargo build --release -p warta-guardbench
+	"$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/warta-guardbench" run 1000
 
 # Team-mode load (issue 5): hub creates and the SOP-A mix (photos as the outbox sends them, and
 # through the attach button) at 64 clients beside WordPress (the

@@ -852,3 +852,135 @@ fn only_admins_and_publishers_may_use_the_guard_and_bad_input_is_refused() {
     assert_eq!(c.status, Some(200));
     assert!(c.findings.is_empty(), "{:?}", c.findings);
 }
+
+#[test]
+fn the_hubs_own_site_is_watched_our_publish_raises_nothing_and_a_defaced_page_is_found() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at(2026, 3, 10, 1, 0)));
+    let mut config = HubConfig::solo(dir.path());
+    config.demo = true;
+    let running = rt
+        .block_on(warta_hub::start(config, clock.clone()))
+        .unwrap();
+    let office = running.office().clone();
+    let c = |u: &str| office.user_caller(u).unwrap();
+    let (admin, publisher) = (c("admin"), c("publisher"));
+    // The hub's own site: its address and the private-address permission are known.
+    let site = office
+        .guard_sites(&admin)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.target_id == 1)
+        .unwrap();
+    assert_eq!(site.public_url, format!("{}/site/", running.base_url()));
+    assert!(site.allow_private);
+    office
+        .guard_set_site(
+            &admin,
+            1,
+            GuardSiteInput {
+                public_url: String::new(),
+                allowed_domains: vec![],
+                allow_private: false,
+                enabled: true,
+            },
+        )
+        .unwrap();
+    let round = || rt.block_on(office.guard_run_due());
+    round();
+    let home = office.guard_pages(&admin, Some(1)).unwrap()[0].clone();
+    assert_eq!(home.source, "home");
+    assert_eq!(home.last_status, Some(200));
+    office.guard_approve_baseline(&publisher, home.id).unwrap();
+
+    // Publish through SOP-A to the hub's own site: nothing raised.
+    let s = |u: &str| office.user_caller(u).unwrap();
+    let d = office
+        .create_item(
+            &s("reporter"),
+            ItemContent {
+                title: "Pasar murah Ramadan".into(),
+                summary: "Ringkasan".into(),
+                body: "Pasar murah digelar di halaman kantor gubernur selama tiga hari.".into(),
+                category: "Berita".into(),
+                tags: vec![],
+                unit: "Bidang IKP".into(),
+            },
+        )
+        .unwrap();
+    office
+        .act(&s("reporter"), d.id, "submit", ActionRequest::default())
+        .unwrap();
+    office.claim(&s("editor"), d.id).unwrap();
+    office
+        .act(
+            &s("editor"),
+            d.id,
+            "send_to_official",
+            ActionRequest::default(),
+        )
+        .unwrap();
+    office
+        .act(&s("official"), d.id, "approve", ActionRequest::default())
+        .unwrap();
+    office
+        .act(&publisher, d.id, "publish", ActionRequest::default())
+        .unwrap();
+    let url = office
+        .get_item(&publisher, d.id)
+        .unwrap()
+        .published_url
+        .unwrap();
+    for _ in 0..3 {
+        clock.advance(Duration::minutes(5));
+        round();
+    }
+    clock.advance(Duration::minutes(60));
+    round();
+    assert!(
+        office
+            .guard_incidents(&admin, Some("open"))
+            .unwrap()
+            .is_empty(),
+        "{:?}",
+        office.guard_pages(&admin, Some(1)).unwrap()
+    );
+    let page = office
+        .guard_pages(&admin, Some(1))
+        .unwrap()
+        .into_iter()
+        .find(|p| p.url == url)
+        .expect("the published page is watched");
+    assert_eq!(page.state, "ok");
+
+    // Someone writes into the page file on the server.
+    let file = std::fs::read_dir(office.site_root().join("items"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("pasar-murah"))
+        .unwrap();
+    let html = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        html.replace(
+            "</body>",
+            r#"<div style="display:none"><a href="https://slot-gacor.example/">slot gacor maxwin</a></div></body>"#,
+        ),
+    )
+    .unwrap();
+    let check = rt
+        .block_on(office.guard_check_now(&publisher, page.id))
+        .unwrap();
+    let kinds: Vec<&str> = check.findings.iter().map(|f| f.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"gambling") && kinds.contains(&"hidden_links"),
+        "{kinds:?}"
+    );
+    assert!(check.incident_id.is_some());
+    rt.block_on(running.shutdown());
+}
