@@ -76,7 +76,7 @@ pub async fn check_url(
             findings.push(Finding::new(
                 FindingKind::Unreachable,
                 format!("the page answered HTTP {}", b.status),
-                vec![b.status.to_string()],
+                vec![],
             ));
         }
         if let Some(away) = &b.redirected_away {
