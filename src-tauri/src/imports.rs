@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use tauri::Manager;
 use tauri::ipc::Channel;
-use warta_api::{ImportEvent, ImportJob, ImportState};
+use warta_api::{Attachment, ImportEvent, ImportJob, ImportProblem, ImportState};
 use warta_client::HubClient;
 use warta_import::{ImportError, ImportEvents, ImportQueue, RunOptions};
 
@@ -144,17 +144,31 @@ struct RunningImport {
 /// The import queue and the jobs running in this process; managed once in `setup()`.
 pub struct Imports {
     queue: ImportQueue,
+    /// Photos attached one at a time from the item screen ([`attach_photo`]): a queue of their
+    /// own, so the item's import panel never offers to resume one.
+    single: ImportQueue,
+    /// Where [`attach_photo`] keeps a photo's bytes while it is made light and sent.
+    scratch: PathBuf,
     hub_url: String,
     running: Mutex<HashMap<i64, RunningImport>>,
 }
 
 impl Imports {
-    /// Opens (or creates) the queue at `path`, e.g. `<app data>/import.db`.
+    /// Opens (or creates) the queue at `path`, e.g. `<app data>/import.db`, and beside it the
+    /// queue and scratch folder of photos attached one at a time.
     pub fn open(path: &Path, hub_url: String) -> anyhow::Result<Self> {
-        let queue = ImportQueue::open(path)
-            .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", path.display()))?;
+        let open = |p: &Path| {
+            ImportQueue::open(p)
+                .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", p.display()))
+        };
+        let single_path = path.with_extension("single.db");
+        let scratch = path.with_extension("scratch");
+        // What a killed app left there is of no use: the photo is still where it came from.
+        let _ = std::fs::remove_dir_all(&scratch);
         Ok(Self {
-            queue,
+            queue: open(path)?,
+            single: open(&single_path)?,
+            scratch,
             hub_url,
             running: Mutex::new(HashMap::new()),
         })
@@ -323,6 +337,143 @@ pub async fn import_jobs(
         .filter(|job| job.item_id == item_id)
         .filter(|job| matches!(job.state, ImportState::Queued | ImportState::Running))
         .collect())
+}
+
+/// What became of a photo attached from the item screen: the attachment, or why not (worded
+/// by the window from the problem's code).
+#[derive(Debug, Serialize)]
+pub struct AttachOutcome {
+    attachment: Option<Attachment>,
+    problem: Option<ImportProblem>,
+}
+
+/// Collects the one file's outcome.
+#[derive(Default)]
+struct Outcome(Mutex<(Option<Attachment>, Option<ImportProblem>)>);
+
+impl ImportEvents for Outcome {
+    fn emit(&self, ev: ImportEvent) {
+        let mut o = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match ev {
+            ImportEvent::FileDone { attachment, .. } => o.0 = Some(*attachment),
+            ImportEvent::FileSkipped { problem, .. } | ImportEvent::FileFailed { problem, .. } => {
+                o.1 = Some(problem)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn header<'a>(request: &'a tauri::ipc::Request<'_>, name: &str) -> CommandResult<&'a str> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| CommandError::new(Code::Internal, format!("missing header {name}")))
+}
+
+/// A photo chosen or dropped on an item's attachments in the window. The webview has its bytes,
+/// not its path, so they come over IPC (raw body; headers `x-item-id` and `x-filename`,
+/// percent-encoded), are written to a scratch file, and go through the same import as a folder:
+/// renditions made on this laptop, and only they — and the original when the office's policy
+/// and the connection allow — sent to the hub. Documents and videos, which have no renditions,
+/// the window uploads as they are.
+#[tauri::command]
+pub async fn attach_photo(
+    imports: tauri::State<'_, Arc<Imports>>,
+    session: tauri::State<'_, Session>,
+    request: tauri::ipc::Request<'_>,
+) -> CommandResult<AttachOutcome> {
+    let token = session.token()?;
+    let item_id: i64 = header(&request, "x-item-id")?
+        .parse()
+        .map_err(|_| CommandError::new(Code::Internal, "x-item-id is not a number"))?;
+    let filename = percent_encoding::percent_decode_str(header(&request, "x-filename")?)
+        .decode_utf8_lossy()
+        .into_owned();
+    // Only the name: a path in it could write outside the scratch folder.
+    let name = Path::new(&filename)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty() && n != "." && n != "..")
+        .unwrap_or_else(|| "foto".into());
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::new(
+            Code::Internal,
+            "the photo's bytes are missing",
+        ));
+    };
+    let bytes = bytes.clone();
+    let imports = Arc::clone(&imports);
+    let folder = imports.scratch.join(format!("{:016x}", rand_id()));
+    let path = folder.join(&name);
+    let write = {
+        let (folder, path) = (folder.clone(), path.clone());
+        tauri::async_runtime::spawn_blocking(move || {
+            std::fs::create_dir_all(&folder)?;
+            std::fs::write(&path, bytes)
+        })
+    };
+    write
+        .await
+        .map_err(|err| CommandError::new(Code::Internal, format!("scratch task: {err}")))?
+        .map_err(|err| CommandError::new(Code::UnreadableFile, err.to_string()))?;
+    let outcome = async {
+        let job = imports
+            .single
+            .enqueue_files(item_id, std::slice::from_ref(&path), chrono::Utc::now())?
+            .into_iter()
+            .next()
+            .ok_or(ImportError::JobNotFound(0))?;
+        let client = HubClient::new(imports.hub_url.as_str()).with_token(token);
+        let collected = Outcome::default();
+        let never = AtomicBool::new(false);
+        let ran = warta_import::run(
+            &imports.single,
+            job.id,
+            &client,
+            &collected,
+            &never,
+            RunOptions::default(),
+        )
+        .await;
+        // The scratch file goes either way: a job to resume would have nothing to read.
+        if ran.is_err() {
+            let _ = imports.single.cancel(job.id);
+        }
+        let (attachment, problem) = collected
+            .0
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match ran {
+            Err(ImportError::Hub(err)) if problem.is_none() && attachment.is_none() => {
+                Err(CommandError::new(Code::Unreachable, err.to_string()))
+            }
+            Err(err) if attachment.is_none() && problem.is_none() => Err(err.into()),
+            _ => Ok(AttachOutcome {
+                attachment,
+                problem,
+            }),
+        }
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&folder);
+    outcome
+}
+
+/// A name for a scratch folder nobody else uses.
+fn rand_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
 }
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ fn main() {
             imports::resume_import,
             imports::cancel_import,
             imports::import_jobs,
+            imports::attach_photo,
             outbox::outbox_add,
             outbox::outbox_list,
             outbox::outbox_retry,

@@ -1387,6 +1387,7 @@ async fn update_publish_target(
     params(("id" = i64, Path, description = "Website id", example = 1)),
     responses(
         (status = 200, description = "OK", body = Vec<api::SiteBackupInfo>),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -1423,6 +1424,7 @@ async fn back_up_site(
     params(("id" = i64, Path, description = "Backup id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::SiteBackupDetail),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -1507,6 +1509,7 @@ async fn restore_published(
     params(("id" = i64, Path, description = "Website id", example = 1)),
     responses(
         (status = 200, description = "OK", body = Vec<api::SiteRestoreReport>),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -1524,6 +1527,7 @@ async fn site_restores(
     params(("id" = i64, Path, description = "Restore id", example = 1)),
     responses(
         (status = 200, description = "OK", body = api::SiteRestoreReport),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),

@@ -141,6 +141,14 @@ fn document_is_openapi_3_1_and_every_operation_is_complete() {
             })
             .unwrap_or_default();
         assert_eq!(in_path, declared, "{at}: path parameters");
+        // A path parameter can fail to parse (an id past i64, a word for a number): the answer
+        // is then 400, which must be documented.
+        if !in_path.is_empty() {
+            assert!(
+                responses.contains_key("400"),
+                "{at}: has path parameters but no 400"
+            );
+        }
     }
     // Every reference points at something in the document.
     let mut refs = Vec::new();

@@ -3,7 +3,8 @@
 import { HubError, NetworkError } from "./api";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import { translateId, type Catalog, type T } from "./i18n/translate";
-import { ShellError } from "./shell";
+import { problemReason } from "./imports";
+import { AttachProblem, ShellError } from "./shell";
 
 /** Every code, so a new one in the bindings fails the type check until it has a text. */
 export const ERROR_CODES: Record<ErrorCode, true> = {
@@ -30,6 +31,7 @@ export const ERROR_CODES: Record<ErrorCode, true> = {
 export function describeError(e: unknown, t: T, catalog: Catalog): string {
   if (e instanceof NetworkError) return t("errors.network");
   if (e instanceof ShellError) return t(`errors.shell.${e.code}`);
+  if (e instanceof AttachProblem) return problemReason(e.problem, t);
   if (!(e instanceof HubError)) return t("errors.unexpected");
   const b = e.body;
   switch (b.code) {

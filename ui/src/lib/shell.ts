@@ -2,7 +2,9 @@
 // imports. Only inside Tauri; `isTauri()` says whether they exist.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { isTauri } from "./api";
+import type { Attachment } from "./bindings/Attachment";
 import type { ImportEvent } from "./bindings/ImportEvent";
+import type { ImportProblem } from "./bindings/ImportProblem";
 import type { ImportJob } from "./bindings/ImportJob";
 import type { NewOutboxEntry } from "./bindings/NewOutboxEntry";
 import type { OutboxEntry } from "./bindings/OutboxEntry";
@@ -125,4 +127,38 @@ export async function pickFiles(title: string): Promise<string[]> {
   const picked = await open({ directory: false, multiple: true, title });
   if (picked === null) return [];
   return Array.isArray(picked) ? picked : [picked];
+}
+
+/** A photo the hub did not take, with the reason (worded from its code by `describeError`). */
+export class AttachProblem extends Error {
+  readonly problem: ImportProblem;
+
+  constructor(problem: ImportProblem) {
+    super(problem.message);
+    this.name = "AttachProblem";
+    this.problem = problem;
+  }
+}
+
+/** Whether a file picked or dropped on an item is a photo the laptop makes renditions of. */
+export function isPhotoFile(file: File): boolean {
+  return /^image\/(jpeg|png|webp|tiff|heic|heif)$/.test(file.type);
+}
+
+/**
+ * Attaches a photo through the desktop shell: its renditions are made on this laptop and only
+ * they (and the original when the office's policy allows) travel, as for a folder import.
+ */
+export async function attachPhoto(itemId: number, file: File): Promise<Attachment> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let outcome: { attachment: Attachment | null; problem: ImportProblem | null };
+  try {
+    outcome = await invoke("attach_photo", bytes, {
+      headers: { "x-item-id": String(itemId), "x-filename": encodeURIComponent(file.name) },
+    });
+  } catch (e) {
+    throw shellError(e);
+  }
+  if (outcome.attachment) return outcome.attachment;
+  throw new AttachProblem(outcome.problem ?? { code: "hub", message: "no attachment" });
 }
