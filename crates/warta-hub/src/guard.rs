@@ -380,8 +380,10 @@ pub(crate) fn expect_change(
     Ok(())
 }
 
-/// Item `item_id` is now on website `target_id` at `url`, showing `body_html`: its page is
-/// watched (replacing an older address of it), with a change expected.
+/// Item `item_id` is now on website `target_id` at `url`, showing `body_html` from `live_from`
+/// (a WordPress post scheduled for later is only there from then): its page is watched
+/// (replacing an older address of it) from then, with a change expected.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn enrol_published(
     office: &Office,
     tx: &Connection,
@@ -389,6 +391,7 @@ pub(crate) fn enrol_published(
     item_id: i64,
     url: &str,
     body_html: &str,
+    live_from: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> HubResult<()> {
     let Some(url) = normal_url(url) else {
@@ -404,11 +407,55 @@ pub(crate) fn enrol_published(
              published_hash, created_at)
          VALUES (?1, ?2, 'published', ?3, ?4, ?5, ?6, ?5)
          ON CONFLICT (target_id, url) DO UPDATE SET source = 'published', item_id = ?3,
-             published_hash = ?6, next_check_at = MIN(next_check_at, ?5)",
-        params![target_id, url, item_id, PAGE_INTERVAL_SECS, now, hash],
+             published_hash = ?6, next_check_at = ?5",
+        params![
+            target_id,
+            url,
+            item_id,
+            PAGE_INTERVAL_SECS,
+            live_from.max(now),
+            hash
+        ],
     )?;
     expect_change(tx, target_id, Some(item_id), now)?;
+    if live_from > now {
+        // Not there yet: not checked before it is (see `expect_scheduled`).
+        tx.exec(
+            "UPDATE guard_pages SET next_check_at = ?3 WHERE target_id = ?1 AND item_id = ?2",
+            params![target_id, item_id, live_from],
+        )?;
+    }
     Ok(())
+}
+
+/// Posts the website itself puts online at their scheduled time (WordPress `future`) change
+/// the site then: each opens its expected-change window once, when it goes live.
+fn expect_scheduled(tx: &Connection, now: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let window = Duration::minutes(EXPECTED_WINDOW_MINUTES);
+    let live: Vec<(i64, i64, DateTime<Utc>)> = crate::db::all(
+        tx,
+        "SELECT target_id, item_id, published_at FROM item_remotes
+         WHERE published_at > ?1 AND published_at <= ?2",
+        params![now - window, now],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let mut n = 0;
+    for (target_id, item_id, at) in live {
+        let until = at + window;
+        // Once: only where no window reaching that far is open yet.
+        n += tx.exec(
+            "UPDATE guard_pages SET expected_until = ?3, next_check_at = MIN(next_check_at, ?4)
+             WHERE target_id = ?1 AND (source IN ('home', 'section') OR item_id = ?2)
+               AND (expected_until IS NULL OR expected_until < ?3)",
+            params![target_id, item_id, until, now],
+        )?;
+        tx.exec(
+            "UPDATE guard_sites SET expected_until = ?2
+             WHERE target_id = ?1 AND (expected_until IS NULL OR expected_until < ?2)",
+            params![target_id, until],
+        )?;
+    }
+    Ok(n)
 }
 
 /// Item `item_id` was taken off website `target_id`: its page is no longer watched.
@@ -1305,12 +1352,9 @@ impl Office {
             if watched.contains(url.trim_end_matches('/')) || count >= PAGES_PER_SITE {
                 continue;
             }
-            let published = ours.iter().any(|o| same_address(o, &url));
-            // During the office's own change, an address it is publishing may show in the
-            // sitemap before the publish is recorded: look again after the window.
-            if !first && !published && site_expected {
-                continue;
-            }
+            // An address that appears while the office itself changes the site (its post, a
+            // category page its post created) is the office's.
+            let published = site_expected || ours.iter().any(|o| same_address(o, &url));
             tx.exec(
                 "INSERT INTO guard_pages (target_id, url, source, interval_secs, next_check_at,
                      created_at) VALUES (?1, ?2, 'sitemap', ?3, ?4, ?4)
@@ -1360,6 +1404,19 @@ impl Office {
     /// One round: reads due sitemaps, then checks every due page, [`CONCURRENCY`] at a time.
     /// Returns how many pages were checked.
     pub async fn guard_run_due(self: &Arc<Self>) -> usize {
+        let office = Arc::clone(self);
+        let opened = tokio::task::spawn_blocking(move || -> HubResult<usize> {
+            let now = office.now();
+            let mut conn = office.db();
+            let tx = conn.savepoint()?;
+            let n = expect_scheduled(&tx, now)?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await;
+        if let Ok(Err(e)) = opened {
+            tracing::error!("opening the windows of scheduled posts: {e}");
+        }
         if let Err(e) = self.guard_sitemaps().await {
             tracing::error!("reading sitemaps: {e}");
         }

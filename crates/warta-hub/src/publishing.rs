@@ -945,6 +945,7 @@ impl Office {
                     row.item_id,
                     &remote.url,
                     &warta_render::render_markdown(&item.content.body),
+                    published_at,
                     now,
                 )?;
                 audit::append(

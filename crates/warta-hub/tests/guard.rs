@@ -984,3 +984,60 @@ fn the_hubs_own_site_is_watched_our_publish_raises_nothing_and_a_defaced_page_is
     assert!(check.incident_id.is_some());
     rt.block_on(running.shutdown());
 }
+
+#[test]
+fn a_scheduled_publish_raises_nothing_when_it_goes_out_hours_later() {
+    let s = start();
+    let o = &s.office;
+    let d = o
+        .create_item(
+            &s.reporter,
+            ItemContent {
+                title: "Jadwal vaksinasi".into(),
+                summary: "Ringkasan".into(),
+                body: "Vaksinasi gratis di puskesmas Samarinda Ulu pekan depan.".into(),
+                category: "Berita".into(),
+                tags: vec![],
+                unit: "Bidang IKP".into(),
+            },
+        )
+        .unwrap();
+    o.act(&s.reporter, d.id, "submit", ActionRequest::default())
+        .unwrap();
+    o.claim(&s.editor, d.id).unwrap();
+    o.act(
+        &s.editor,
+        d.id,
+        "send_to_official",
+        ActionRequest::default(),
+    )
+    .unwrap();
+    o.act(&s.official, d.id, "approve", ActionRequest::default())
+        .unwrap();
+    let when = o.now() + Duration::hours(3);
+    o.act(
+        &s.publisher,
+        d.id,
+        "publish",
+        ActionRequest {
+            note: None,
+            scheduled_at: Some(when),
+        },
+    )
+    .unwrap();
+    // Nothing changes on the site before its time, and no window is open meanwhile.
+    assert!(s.page(&format!("{}/", s.base)).expected_until.is_none());
+    for _ in 0..35 {
+        s.later(5);
+    }
+    assert!(s.site.lock().unwrap().posts.is_empty());
+    // It goes out at its time; the home page changes: expected.
+    s.clock.set(when + Duration::minutes(1));
+    o.run_due_publications(None);
+    assert_eq!(s.site.lock().unwrap().posts.len(), 1);
+    for _ in 0..8 {
+        s.later(5);
+    }
+    s.later(60);
+    assert!(s.open_incidents().is_empty(), "{:?}", s.open_incidents());
+}
