@@ -209,6 +209,7 @@ fn bench(base: &str, pages: usize) -> anyhow::Result<()> {
     let mut config = HubConfig::solo(dir.path());
     config.demo = true;
     let office = Arc::new(Office::open(config, clock.clone())?);
+    let rss_open = vm_rss();
     let admin = office.user_caller("admin")?;
     office.guard_set_site(
         &admin,
@@ -265,8 +266,10 @@ fn bench(base: &str, pages: usize) -> anyhow::Result<()> {
     let mut out = String::new();
     out.push_str(&format!(
         "{watched} watched pages of about {} KB each on a loopback site (a child process), \
-         checked {CONCURRENCY} at a time; the hub process held {} before the rounds.\n\n",
+         checked {CONCURRENCY} at a time. The hub process held {} once the office was open \
+         (demo office) and {} with the pages on its watch list, before the rounds.\n\n",
         page_html(1).len() / 1000,
+        mib(rss_open),
         mib(rss_before)
     ));
     out.push_str("| what | pages | time | pages/s | peak RSS (VmHWM) | time ÷ anchor |\n");
