@@ -1328,7 +1328,8 @@ pub struct GuardSite {
     /// Domains links and resources on the site may point to besides its own host (which is
     /// always allowed). Empty: outbound links are not checked (hidden ones still are).
     pub allowed_domains: Vec<String>,
-    /// Also fetch from loopback and private addresses (a site on the office's own network).
+    /// Also fetch from loopback and private addresses (a site on the office's own network;
+    /// admin). The hub's own site is always fetched where the hub runs.
     pub allow_private: bool,
     /// Whether the site is watched.
     pub enabled: bool,

@@ -191,7 +191,10 @@ struct SiteRow {
     target_kind: String,
     public_url: String,
     allowed_domains: Vec<String>,
+    /// Whether internal addresses may be fetched: the setting, or the hub's own site.
     allow_private: bool,
+    /// The office's setting alone.
+    private_setting: bool,
     enabled: bool,
     sitemap_known: bool,
     expected_until: Option<DateTime<Utc>>,
@@ -564,11 +567,22 @@ impl Office {
             _ => String::new(),
         };
         let public_url = stored.filter(|s| !s.is_empty()).unwrap_or(default_url);
+        // The hub's own site lives where the hub does (loopback in solo mode): fetching it
+        // there is allowed, but no other internal address through it.
+        let own = kind == "static" && {
+            let host = |u: &str| {
+                Url::parse(u)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+            };
+            let base = self.site_base.read().expect("site base").clone();
+            host(&public_url).is_some() && host(&public_url) == host(&base)
+        };
         Ok(SiteRow {
             target_id: r.get(0)?,
             target_name: r.get(1)?,
-            // The hub's own site lives where the hub does (loopback in solo mode).
-            allow_private: r.get::<_, Option<bool>>(6)?.unwrap_or(false) || kind == "static",
+            allow_private: r.get::<_, Option<bool>>(6)?.unwrap_or(false) || own,
+            private_setting: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
             target_kind: kind,
             public_url,
             allowed_domains: domains
@@ -597,7 +611,7 @@ impl Office {
             target_kind: s.target_kind.clone(),
             public_url: s.public_url.clone(),
             allowed_domains: s.allowed_domains.clone(),
-            allow_private: s.allow_private,
+            allow_private: s.private_setting,
             enabled: s.enabled,
             pages,
             open_incidents: open,
@@ -659,7 +673,7 @@ impl Office {
             .into_iter()
             .collect();
         let before = self.guard_site_row(&self.db(), target_id)?;
-        if input.allow_private != before.allow_private && before.target_kind != "static" {
+        if input.allow_private != before.private_setting {
             self.refuse_unless(
                 caller,
                 None,
@@ -700,7 +714,7 @@ impl Office {
             "guard.site_updated",
             None,
             json!({ "target": target_id, "public_url": site.public_url,
-                    "allowed_domains": domains, "allow_private": site.allow_private,
+                    "allowed_domains": domains, "allow_private": site.private_setting,
                     "enabled": site.enabled }),
         )?;
         let out = self.site_to_api(&tx, &site)?;

@@ -878,7 +878,8 @@ fn the_hubs_own_site_is_watched_our_publish_raises_nothing_and_a_defaced_page_is
         .find(|s| s.target_id == 1)
         .unwrap();
     assert_eq!(site.public_url, format!("{}/site/", running.base_url()));
-    assert!(site.allow_private);
+    // Not the office's setting: the hub's own site is fetched where the hub runs anyway.
+    assert!(!site.allow_private);
     office
         .guard_set_site(
             &admin,
@@ -895,7 +896,69 @@ fn the_hubs_own_site_is_watched_our_publish_raises_nothing_and_a_defaced_page_is
     round();
     let home = office.guard_pages(&admin, Some(1)).unwrap()[0].clone();
     assert_eq!(home.source, "home");
-    assert_eq!(home.last_status, Some(200));
+    assert_eq!(home.last_status, Some(200), "{:?}", home.last_findings);
+
+    // Pointed elsewhere inside the network, the hub's own site is not a way in: the internal
+    // address is refused (a publisher cannot allow it either).
+    office
+        .guard_set_site(
+            &publisher,
+            1,
+            GuardSiteInput {
+                public_url: "http://10.1.2.3/".into(),
+                allowed_domains: vec![],
+                allow_private: false,
+                enabled: true,
+            },
+        )
+        .unwrap();
+    let inside = office
+        .guard_pages(&admin, Some(1))
+        .unwrap()
+        .into_iter()
+        .find(|p| p.url == "http://10.1.2.3/")
+        .unwrap();
+    let c = rt
+        .block_on(office.guard_check_now(&publisher, inside.id))
+        .unwrap();
+    assert_eq!(c.status, None);
+    assert!(
+        c.findings[0].message.contains("internal address"),
+        "{:?}",
+        c.findings
+    );
+    office.guard_remove_page(&publisher, inside.id).unwrap();
+    let e = office
+        .guard_set_site(
+            &publisher,
+            1,
+            GuardSiteInput {
+                public_url: String::new(),
+                allowed_domains: vec![],
+                allow_private: true,
+                enabled: true,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.status(), 403);
+    office
+        .guard_set_site(
+            &publisher,
+            1,
+            GuardSiteInput {
+                public_url: String::new(),
+                allowed_domains: vec![],
+                allow_private: false,
+                enabled: true,
+            },
+        )
+        .unwrap();
+    // That check's incident is not this test's subject.
+    for i in office.guard_incidents(&admin, Some("open")).unwrap() {
+        office
+            .guard_resolve(&admin, i.id, GuardResolveRequest::default())
+            .unwrap();
+    }
     office.guard_approve_baseline(&publisher, home.id).unwrap();
 
     // Publish through SOP-A to the hub's own site: nothing raised.

@@ -19,7 +19,8 @@ public_url: string,
  */
 allowed_domains: Array<string>, 
 /**
- * Also fetch from loopback and private addresses (a site on the office's own network).
+ * Also fetch from loopback and private addresses (a site on the office's own network;
+ * admin). The hub's own site is always fetched where the hub runs.
  */
 allow_private: boolean, 
 /**
