@@ -63,6 +63,9 @@ const SITEMAP_FILES: usize = 20;
 pub const CHECK_RETENTION_DAYS: i64 = 30;
 /// Pages taken per round at most (the rest are due in the next round).
 const ROUND_LIMIT: i64 = 2000;
+/// Pages of one site that could not be fetched in a row before its other pages wait for the
+/// next round.
+pub const SITE_DOWN_AFTER: u32 = 3;
 /// Watched pages per website at most.
 pub const PAGES_PER_SITE: i64 = 10_000;
 
@@ -951,6 +954,9 @@ impl Office {
         limit: u32,
     ) -> HubResult<Vec<api::GuardCheck>> {
         self.refuse_unless(caller, None, "guard.checks", guard_allowed(caller))?;
+        if !(1..=500).contains(&limit) {
+            return Err(HubError::validation("limit", "limit is 1 to 500"));
+        }
         let conn = self.db();
         let rows = crate::db::all(
             &conn,
@@ -958,7 +964,7 @@ impl Office {
                     c.expected, c.incident_id, c.elapsed_ms
              FROM guard_checks c LEFT JOIN guard_pages p ON p.id = c.page_id
              WHERE ?1 IS NULL OR c.page_id = ?1 ORDER BY c.id DESC LIMIT ?2",
-            params![page_id, limit.clamp(1, 500)],
+            params![page_id, limit],
             check_from_row,
         )?;
         Ok(rows)
@@ -1178,7 +1184,7 @@ impl Office {
             && alarm.is_empty()
             && body_hash.is_some()
             && baseline_hash != body_hash
-            && ((expected && (!explained.is_empty() || baseline_hash.is_none()))
+            && ((expected && !explained.is_empty())
                 || (baseline_hash.is_none() && page.source == "published"));
         if retake {
             baseline_hash = body_hash.clone();
@@ -1478,12 +1484,33 @@ impl Office {
             }
         }
         let fetchers = Arc::new(fetchers);
-        futures_util::stream::iter(due.into_iter().map(|(id, _)| {
+        // A site that does not answer costs a fetch timeout per page: after a few in a row its
+        // other pages wait for the next round instead of holding up every other site's.
+        let down: Arc<std::sync::Mutex<HashMap<i64, u32>>> = Arc::default();
+        futures_util::stream::iter(due.into_iter().map(|(id, target)| {
             let office = Arc::clone(self);
             let fetchers = Arc::clone(&fetchers);
+            let down = Arc::clone(&down);
             async move {
+                let failures = |d: &std::sync::Mutex<HashMap<i64, u32>>| {
+                    *d.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&target)
+                        .unwrap_or(&0)
+                };
+                if failures(&down) >= SITE_DOWN_AFTER {
+                    return 0;
+                }
                 match office.guard_check(id, &fetchers).await {
-                    Ok(Some(_)) => 1,
+                    Ok(Some(c)) => {
+                        let mut d = down.lock().unwrap_or_else(|e| e.into_inner());
+                        if c.status.is_none() {
+                            *d.entry(target).or_default() += 1;
+                        } else {
+                            d.insert(target, 0);
+                        }
+                        1
+                    }
                     Ok(None) => 0,
                     Err(e) => {
                         tracing::error!("checking watched page {id}: {e}");

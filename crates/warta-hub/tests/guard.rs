@@ -845,6 +845,13 @@ fn only_admins_and_publishers_may_use_the_guard_and_bad_input_is_refused() {
     assert_eq!(e.status(), 400);
     assert!(e.to_string().contains("not a regular expression"), "{e}");
 
+    assert_eq!(
+        s.office
+            .guard_checks(&s.publisher, None, 0)
+            .unwrap_err()
+            .status(),
+        400
+    );
     // Check now from a publisher answers with the check.
     let c =
         s.rt.block_on(s.office.guard_check_now(&s.publisher, home.id))
@@ -1103,4 +1110,56 @@ fn a_scheduled_publish_raises_nothing_when_it_goes_out_hours_later() {
     }
     s.later(60);
     assert!(s.open_incidents().is_empty(), "{:?}", s.open_incidents());
+}
+
+#[test]
+fn a_site_that_does_not_answer_holds_up_a_round_for_a_few_pages_only() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at(2026, 3, 10, 1, 0)));
+    let mut config = HubConfig::solo(dir.path());
+    config.demo = true;
+    let office = Arc::new(Office::open(config, clock.clone()).unwrap());
+    let admin = office.user_caller("admin").unwrap();
+    // Nothing listens on port 1.
+    office
+        .guard_set_site(
+            &admin,
+            1,
+            GuardSiteInput {
+                public_url: "http://127.0.0.1:1/".into(),
+                allowed_domains: vec![],
+                allow_private: true,
+                enabled: true,
+            },
+        )
+        .unwrap();
+    for n in 0..20 {
+        office
+            .guard_add_page(
+                &admin,
+                GuardPageInput {
+                    target_id: 1,
+                    url: format!("http://127.0.0.1:1/rubrik/{n}"),
+                    source: "section".into(),
+                    interval_minutes: None,
+                },
+            )
+            .unwrap();
+    }
+    let checked = rt.block_on(office.guard_run_due());
+    // The pages already under way when the third failure came in, and no more.
+    assert!(
+        (3..=3 + warta_hub::guard::CONCURRENCY).contains(&checked),
+        "{checked}"
+    );
+    let unreachable = office.guard_incidents(&admin, Some("open")).unwrap();
+    assert_eq!(unreachable.len(), checked);
+    assert!(unreachable.iter().all(|i| i.kinds == ["unreachable"]));
+    // The others are still due: they are tried in the next round.
+    assert!(rt.block_on(office.guard_run_due()) >= 3);
 }
