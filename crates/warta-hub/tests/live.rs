@@ -288,6 +288,42 @@ async fn users_and_websites_events_go_only_to_who_may_see_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn website_guard_events_go_to_publishers_and_admins_only() {
+    let hub = Hub::start().await;
+    let admin = hub.login("admin").await;
+    let putu = hub.login("putu").await;
+    let rina = hub.login("rina").await;
+    let mut putu_live = putu.stream(None).await;
+    until_ready(&mut putu_live).await;
+    let mut rina_live = rina.stream(None).await;
+    until_ready(&mut rina_live).await;
+    // A reporter may not see the guard at all.
+    let (s, _) = rina.req(Method::GET, "/guard/incidents", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    putu.ok(
+        Method::PUT,
+        "/guard/sites/1",
+        Some(json!({"public_url": "", "allowed_domains": ["kominfo.go.id"], "enabled": true})),
+    )
+    .await;
+    let e = next(&mut putu_live).await;
+    assert_eq!(
+        item_event(&e),
+        (ChangeKind::Guard, None, "guard.site_updated")
+    );
+    admin
+        .ok(
+            Method::PUT,
+            "/holidays",
+            Some(json!([{"date": "2026-12-25", "name": "Natal"}])),
+        )
+        .await;
+    // Rina's next event is the holidays: the guard's was not sent to her.
+    let e = next(&mut rina_live).await;
+    assert_eq!(item_event(&e), (ChangeKind::Settings, None, "holidays.set"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_with_last_event_id_replays_what_was_missed_or_resyncs() {
     let hub = Hub::start().await;
     let rina = hub.login("rina").await;
