@@ -2,7 +2,8 @@
 //! one read transaction, so writers go on while it runs), the blob store and the published site.
 //!
 //! A backup is a folder `<backup dir>/<UTC time>/` (`20261124T060000Z`, `-2`, `-3`… when two are
-//! made within a second) holding `warta.db`, `blobs/`, `site/`, `backup.json` and, on a hub
+//! made within a second) holding `warta.db`, `blobs/`, `site/`, `guard/` (the website guard's
+//! evidence), `backup.json` and, on a hub
 //! that keeps website secrets in a file, the encrypted `secrets.enc` (never its key, which is
 //! not in the data directory; see `warta_secrets::FileStore`): the same
 //! layout as a data directory, so restoring is copying the folder ([`restore`]). It is written
@@ -171,6 +172,8 @@ fn fill(
         cancel,
     )?;
     let site_files = copy_tree(&office.site_root(), &partial.join("site"), cancel)?;
+    // The website guard's evidence (page versions its incidents name).
+    copy_tree(&data_dir.join("guard"), &partial.join("guard"), cancel)?;
     copy_secrets_file(data_dir, partial)?;
     let check = verify_backup(partial)?;
     let db = open_read_only(&partial.join("warta.db"))?;
@@ -640,6 +643,7 @@ pub fn restore(from: &Path, data: &Path) -> anyhow::Result<BackupCheck> {
             "warta.db",
             "blobs",
             "site",
+            "guard",
             warta_secrets::SECRETS_FILE_NAME,
         ] {
             if part == warta_secrets::SECRETS_FILE_NAME && !staging.path().join(part).exists() {
@@ -695,6 +699,11 @@ fn stage_restore(from: &Path, staging: &Path) -> anyhow::Result<()> {
     copy_tree(
         &from.join("site"),
         &staging.join("site"),
+        &AtomicBool::new(false),
+    )?;
+    copy_tree(
+        &from.join("guard"),
+        &staging.join("guard"),
         &AtomicBool::new(false),
     )?;
     Ok(())

@@ -397,6 +397,10 @@ fn a_backup_restores_into_an_empty_folder_only() {
     config.demo = true;
     let office = Office::open(config, clock.clone()).unwrap();
     let stored = office.blobs().put_bytes(b"some bytes", 1 << 20).unwrap();
+    // A page version the website guard keeps as an incident's evidence.
+    let evidence = format!("guard/{}.html", "ab".repeat(32));
+    std::fs::create_dir_all(data.path().join("guard")).unwrap();
+    std::fs::write(data.path().join(&evidence), "<h1>HACKED BY X</h1>").unwrap();
     let made = backup::make_backup(&office, out.path()).unwrap();
 
     let target = tempfile::tempdir().unwrap();
@@ -406,6 +410,10 @@ fn a_backup_restores_into_an_empty_folder_only() {
     let again = Office::open(HubConfig::solo(&restored), clock.clone()).unwrap();
     assert!(again.verify_audit(None).unwrap().intact);
     assert!(again.blobs().exists(&stored.sha256));
+    assert_eq!(
+        std::fs::read_to_string(restored.join(&evidence)).unwrap(),
+        "<h1>HACKED BY X</h1>"
+    );
     let items = |data: &Path| -> i64 {
         rusqlite::Connection::open(data.join("warta.db"))
             .unwrap()
@@ -432,7 +440,7 @@ fn a_backup_restores_into_an_empty_folder_only() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["blobs", "site", "warta.db"]);
+    assert_eq!(names, ["blobs", "guard", "site", "warta.db"]);
     assert!(
         Office::open(HubConfig::solo(empty.path()), clock)
             .unwrap()
