@@ -403,6 +403,12 @@ pub(crate) fn enrol_published(
     let Some(url) = normal_url(url) else {
         return Ok(());
     };
+    let kind: String = tx.row(
+        "SELECT kind FROM publish_targets WHERE id = ?1",
+        [target_id],
+        |r| r.get(0),
+    )?;
+    let url = office.guard_store_url(&kind, url);
     let hash = office.guard_bodies.put(body_html)?;
     tx.exec(
         "DELETE FROM guard_pages WHERE target_id = ?1 AND item_id = ?2 AND url <> ?3",
@@ -543,6 +549,33 @@ fn validate_domain(d: &str) -> HubResult<String> {
 }
 
 impl Office {
+    /// A page of the hub's own site is kept by its path (`/site/...`): in solo mode the hub
+    /// listens on another port at every start.
+    fn guard_store_url(&self, target_kind: &str, url: String) -> String {
+        let base = self.site_base.read().expect("site base").clone();
+        match url.strip_prefix(&base) {
+            Some(path) if target_kind == "static" && !base.is_empty() && path.starts_with('/') => {
+                path.to_string()
+            }
+            _ => url,
+        }
+    }
+
+    /// Where a watched page is now (see [`Office::guard_store_url`]).
+    fn guard_live_url(&self, stored: &str) -> String {
+        if stored.starts_with('/') {
+            format!("{}{stored}", self.site_base.read().expect("site base"))
+        } else {
+            stored.to_string()
+        }
+    }
+
+    fn page_api(&self, p: &PageRow) -> api::GuardPage {
+        let mut out = p.to_api();
+        out.url = self.guard_live_url(&p.url);
+        out
+    }
+
     fn guard_site_row(&self, conn: &Connection, target_id: i64) -> HubResult<SiteRow> {
         conn.row(&format!("{SITE_SQL} WHERE t.id = ?1"), [target_id], |r| {
             self.site_from_row(r)
@@ -703,6 +736,7 @@ impl Office {
         if site.enabled
             && let Some(home) = normal_url(&site.public_url)
         {
+            let home = self.guard_store_url(&site.target_kind, home);
             tx.exec(
                 "INSERT INTO guard_pages (target_id, url, source, interval_secs, next_check_at,
                      created_at)
@@ -743,13 +777,14 @@ impl Office {
             [target_id],
             page_from_row,
         )?;
-        Ok(rows.iter().map(PageRow::to_api).collect())
+        Ok(rows.iter().map(|p| self.page_api(p)).collect())
     }
 
     /// One watched page.
     pub fn guard_page(&self, caller: &Caller, id: i64) -> HubResult<api::GuardPage> {
         self.refuse_unless(caller, None, "guard.pages", guard_allowed(caller))?;
-        Ok(Self::load_guard_page(&self.db(), id)?.to_api())
+        let page = Self::load_guard_page(&self.db(), id)?;
+        Ok(self.page_api(&page))
     }
 
     /// Watches a home or section page of one of the office's websites.
@@ -803,6 +838,7 @@ impl Office {
                 },
             ));
         }
+        let url = self.guard_store_url(&site.target_kind, url);
         let count: i64 = tx.row(
             "SELECT COUNT(*) FROM guard_pages WHERE target_id = ?1",
             [input.target_id],
@@ -851,7 +887,7 @@ impl Office {
         )?;
         let page = Self::load_guard_page(&tx, id)?;
         tx.commit()?;
-        Ok(page.to_api())
+        Ok(self.page_api(&page))
     }
 
     /// Changes a watched page's interval and noise patterns.
@@ -892,7 +928,7 @@ impl Office {
         )?;
         let page = Self::load_guard_page(&tx, id)?;
         tx.commit()?;
-        Ok(page.to_api())
+        Ok(self.page_api(&page))
     }
 
     /// Stops watching a page (its incidents stay).
@@ -943,7 +979,7 @@ impl Office {
         )?;
         let page = Self::load_guard_page(&tx, id)?;
         tx.commit()?;
-        Ok(page.to_api())
+        Ok(self.page_api(&page))
     }
 
     /// Recent checks (of one page, or all), newest first.
@@ -967,7 +1003,13 @@ impl Office {
             params![page_id, limit],
             check_from_row,
         )?;
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|mut c| {
+                c.url = self.guard_live_url(&c.url);
+                c
+            })
+            .collect())
     }
 
     /// Guard incidents (`open`, `resolved`, or all), newest first.
@@ -1095,7 +1137,7 @@ impl Office {
     /// Reads what checking page `id` needs.
     fn guard_job(&self, id: i64) -> HubResult<Option<Job>> {
         let conn = self.db();
-        let Some(page) = conn
+        let Some(mut page) = conn
             .row(
                 &format!("SELECT {PAGE_COLS} FROM guard_pages p WHERE p.id = ?1"),
                 [id],
@@ -1107,6 +1149,7 @@ impl Office {
         };
         let site = self.guard_site_row(&conn, page.target_id)?;
         drop(conn);
+        page.url = self.guard_live_url(&page.url);
         let baseline = page
             .baseline_hash
             .as_deref()
@@ -1157,7 +1200,7 @@ impl Office {
         let tx = conn.savepoint()?;
         // Re-read: the page may have been removed, its window opened, or its baseline
         // approved while the check ran.
-        let Some(page) = tx
+        let Some(mut page) = tx
             .row(
                 &format!("SELECT {PAGE_COLS} FROM guard_pages p WHERE p.id = ?1"),
                 [job.page.id],
@@ -1167,6 +1210,7 @@ impl Office {
         else {
             return Ok(None);
         };
+        page.url = self.guard_live_url(&page.url);
         let expected = page.expected_until.is_some_and(|u| u > now);
         let injected = outcome.findings.iter().any(|f| INJECTION.contains(&f.kind));
         // In an expected window, a difference from the baseline or from what was published is
@@ -1293,7 +1337,10 @@ impl Office {
             check_from_row,
         )?;
         tx.commit()?;
-        Ok(Some(check))
+        Ok(Some(api::GuardCheck {
+            url: page.url.clone(),
+            ..check
+        }))
     }
 
     /// Reads the sitemaps of every website due for it and records new addresses.
@@ -1351,7 +1398,7 @@ impl Office {
             |r| r.get::<_, String>(0),
         )?
         .into_iter()
-        .map(|u| u.trim_end_matches('/').to_string())
+        .map(|u| self.guard_live_url(&u).trim_end_matches('/').to_string())
         .collect();
         let ours: Vec<String> = crate::db::all(
             &tx,
@@ -1375,20 +1422,24 @@ impl Office {
             // An address that appears while the office itself changes the site (its post, a
             // category page its post created) is the office's.
             let published = site_expected || ours.iter().any(|o| same_address(o, &url));
+            let stored = self.guard_store_url(&site.target_kind, url.clone());
             tx.exec(
                 "INSERT INTO guard_pages (target_id, url, source, interval_secs, next_check_at,
                      created_at) VALUES (?1, ?2, 'sitemap', ?3, ?4, ?4)
                  ON CONFLICT (target_id, url) DO NOTHING",
-                params![site.target_id, url, PAGE_INTERVAL_SECS, now],
+                params![site.target_id, stored, PAGE_INTERVAL_SECS, now],
             )?;
             count += 1;
             added += 1;
             if !first && !published {
-                let page = tx.row(
-                    &format!("SELECT {PAGE_COLS} FROM guard_pages p WHERE p.target_id = ?1 AND p.url = ?2"),
-                    params![site.target_id, url],
+                let mut page = tx.row(
+                    &format!(
+                        "SELECT {PAGE_COLS} FROM guard_pages p WHERE p.target_id = ?1 AND p.url = ?2"
+                    ),
+                    params![site.target_id, stored],
                     page_from_row,
                 )?;
+                page.url = url.clone();
                 let finding = Finding::new(
                     FindingKind::UnknownUrl,
                     "a new address in the site's sitemap that the office did not publish",

@@ -1028,6 +1028,37 @@ fn the_hubs_own_site_is_watched_our_publish_raises_nothing_and_a_defaced_page_is
         .expect("the published page is watched");
     assert_eq!(page.state, "ok");
 
+    // The app is closed and opened again: the embedded hub listens on another port, and its
+    // own site's pages are watched there.
+    let old_base = running.base_url();
+    drop(office);
+    rt.block_on(running.shutdown());
+    let running = rt
+        .block_on(warta_hub::start(HubConfig::solo(dir.path()), clock.clone()))
+        .unwrap();
+    let office = running.office().clone();
+    let round = || rt.block_on(office.guard_run_due());
+    assert_ne!(running.base_url(), old_base);
+    clock.advance(Duration::minutes(61));
+    round();
+    assert!(
+        office
+            .guard_incidents(&admin, Some("open"))
+            .unwrap()
+            .is_empty(),
+        "{:?}",
+        office.guard_pages(&admin, Some(1)).unwrap()
+    );
+    let url = url.replace(&old_base, &running.base_url());
+    let page = office
+        .guard_pages(&admin, Some(1))
+        .unwrap()
+        .into_iter()
+        .find(|p| p.url == url)
+        .expect("the published page is watched at the hub's new address");
+    assert_eq!((page.state.as_str(), page.last_status), ("ok", Some(200)));
+    assert_eq!(office.guard_pages(&admin, Some(1)).unwrap().len(), 2);
+
     // Someone writes into the page file on the server.
     let file = std::fs::read_dir(office.site_root().join("items"))
         .unwrap()
