@@ -1255,8 +1255,9 @@ impl Office {
                 (Some(c), Some(b)) if c != b => Some(self.guard_bodies.put(c)?),
                 _ => None,
             };
+            // The diff of the version that opened the incident (a repeat folds into it).
             let diff = match (&good, &outcome.body) {
-                (Some(g), Some(bad)) => self
+                (Some(g), Some(bad)) if page.open_incident.is_none() => self
                     .guard_bodies
                     .get(g)
                     .map(|good_body| {
