@@ -29,6 +29,10 @@ pub struct CheckArgs {
     /// Also fetch from loopback and private addresses (a site on the office's own network).
     #[arg(long)]
     pub allow_private: bool,
+    /// Also trust the certificate authority in this PEM file (a site whose certificate the
+    /// office's own authority signed).
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
     /// Seconds a page may take.
     #[arg(long, default_value_t = 20)]
     pub timeout: u64,
@@ -81,6 +85,17 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Fetcher::allow_private(hosts, limits)
     } else {
         Fetcher::new(hosts, limits)
+    };
+    let fetcher = match &args.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("cannot read the certificate authority {}", path.display())
+            })?;
+            fetcher
+                .trusting(&pem)
+                .with_context(|| format!("--ca-file {}", path.display()))?
+        }
+        None => fetcher,
     };
     let policy = Policy {
         allowed_domains: args.allow_domain.clone(),

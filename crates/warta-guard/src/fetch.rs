@@ -166,7 +166,13 @@ pub struct Fetcher {
     limits: Limits,
     hosts: Arc<Vec<String>>,
     allow_internal: bool,
+    extra_roots: Arc<Vec<reqwest::Certificate>>,
 }
+
+/// A certificate file that could not be read as a PEM certificate authority.
+#[derive(Debug, thiserror::Error)]
+#[error("not a PEM certificate: {0}")]
+pub struct BadCertificate(String);
 
 impl Fetcher {
     /// A fetcher for pages on `hosts` (a host allows its subdomains; empty: any host).
@@ -180,7 +186,36 @@ impl Fetcher {
         Self::build(hosts, limits, true)
     }
 
+    /// The same fetcher also trusting the certificate authorities in `pem` (one or more PEM
+    /// certificates), for an office whose site has a certificate from its own authority. The
+    /// system's roots stay trusted.
+    pub fn trusting(self, pem: &[u8]) -> Result<Self, BadCertificate> {
+        let found = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| BadCertificate(e.to_string()))?;
+        if found.is_empty() {
+            return Err(BadCertificate("no certificate in the file".into()));
+        }
+        let mut roots = (*self.extra_roots).clone();
+        roots.extend(found);
+        let hosts = (*self.hosts).clone();
+        Ok(Self::build_with(
+            hosts,
+            self.limits,
+            self.allow_internal,
+            roots,
+        ))
+    }
+
     fn build(hosts: Vec<String>, limits: Limits, allow_internal: bool) -> Self {
+        Self::build_with(hosts, limits, allow_internal, Vec::new())
+    }
+
+    fn build_with(
+        hosts: Vec<String>,
+        limits: Limits,
+        allow_internal: bool,
+        extra_roots: Vec<reqwest::Certificate>,
+    ) -> Self {
         let hosts = Arc::new(hosts);
         let follow = Arc::clone(&hosts);
         let max_redirects = limits.max_redirects;
@@ -196,18 +231,21 @@ impl Fetcher {
                 attempt.stop()
             }
         });
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(policy)
             .dns_resolver(Arc::new(GuardedResolver { allow_internal }))
             .connect_timeout(limits.timeout)
-            .tls_info(true)
-            .build()
-            .expect("the HTTP client must build");
+            .tls_info(true);
+        for root in &extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder.build().expect("the HTTP client must build");
         Fetcher {
             client,
             limits,
             hosts,
             allow_internal,
+            extra_roots: Arc::new(extra_roots),
         }
     }
 

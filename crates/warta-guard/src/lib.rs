@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use checks::{Finding, FindingKind, Policy, compare_published, sitemap_urls};
-pub use fetch::{Agent, Cut, FetchError, Fetched, Fetcher, Limits};
+pub use fetch::{Agent, BadCertificate, Cut, FetchError, Fetched, Fetcher, Limits};
 pub use page::Page;
 pub use vocabulary::Vocabulary;
 
