@@ -1469,6 +1469,9 @@ pub struct GuardIncident {
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<String>,
     pub resolution_note: Option<String>,
+    /// Restores made for this incident, newest first, each with the guard's checks before and
+    /// after (SOP-C step 4's proof).
+    pub restores: Vec<SiteRestoreReport>,
 }
 
 /// Resolves an incident.

@@ -339,6 +339,7 @@ fn incident_from_row(r: &rusqlite::Row) -> rusqlite::Result<api::GuardIncident> 
         resolved_at: r.get(15)?,
         resolved_by: r.get(16)?,
         resolution_note: r.get(17)?,
+        restores: Vec::new(),
     })
 }
 
@@ -744,6 +745,9 @@ impl Office {
                 params![target_id, home, HOME_INTERVAL_SECS, now],
             )?;
         }
+        if site.enabled {
+            self.enrol_missing_published(&tx, target_id, now)?;
+        }
         audit::append(
             &tx,
             now,
@@ -757,6 +761,45 @@ impl Office {
         let out = self.site_to_api(&tx, &site)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Pages the office published on website `target_id` that are not watched yet — published
+    /// before the guard watched the site, or by the demo office before the hub knew its own
+    /// address — are enrolled with the version that was published.
+    fn enrol_missing_published(
+        &self,
+        tx: &Connection,
+        target_id: i64,
+        now: DateTime<Utc>,
+    ) -> HubResult<usize> {
+        let missing: Vec<(i64, String, String)> = crate::db::all(
+            tx,
+            "SELECT r.item_id, r.url, v.body FROM item_remotes r
+             JOIN revisions v ON v.item_id = r.item_id AND v.version = r.version
+             WHERE r.target_id = ?1 AND r.url <> '' AND NOT EXISTS
+                 (SELECT 1 FROM guard_pages g WHERE g.target_id = ?1 AND g.item_id = r.item_id)",
+            [target_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let base = self.site_base.read().expect("site base").clone();
+        for (item_id, url, body) in &missing {
+            let url = if url.starts_with('/') {
+                format!("{base}{url}")
+            } else {
+                url.clone()
+            };
+            enrol_published(
+                self,
+                tx,
+                target_id,
+                *item_id,
+                &url,
+                &warta_render::render_markdown(body),
+                now,
+                now,
+            )?;
+        }
+        Ok(missing.len())
     }
 
     /// The watched pages (of one website, or all).
@@ -1045,16 +1088,90 @@ impl Office {
     }
 
     fn load_incident(conn: &Connection, id: i64) -> HubResult<api::GuardIncident> {
-        conn.row(
-            &format!(
-                "SELECT {INCIDENT_COLS} FROM guard_incidents i
-                 LEFT JOIN publish_targets t ON t.id = i.target_id WHERE i.id = ?1"
-            ),
-            [id],
-            incident_from_row,
-        )
-        .optional()?
-        .ok_or(HubError::NotFound("incident"))
+        let mut incident = conn
+            .row(
+                &format!(
+                    "SELECT {INCIDENT_COLS} FROM guard_incidents i
+                     LEFT JOIN publish_targets t ON t.id = i.target_id WHERE i.id = ?1"
+                ),
+                [id],
+                incident_from_row,
+            )
+            .optional()?
+            .ok_or(HubError::NotFound("incident"))?;
+        incident.restores = crate::site_backup::restores_of_incident(conn, id)?;
+        Ok(incident)
+    }
+
+    /// A restore made for incident `id` on website `target_id`: the incident must exist and be
+    /// about that website (a 400 naming `incident_id` otherwise).
+    pub(crate) fn check_restore_incident(
+        conn: &Connection,
+        id: i64,
+        target_id: i64,
+    ) -> HubResult<()> {
+        let target: Option<i64> = conn
+            .row(
+                "SELECT target_id FROM guard_incidents WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match target {
+            None => Err(HubError::validation(
+                "incident_id",
+                format!("there is no incident {id}"),
+            )),
+            Some(t) if t != target_id => Err(HubError::validation(
+                "incident_id",
+                format!("incident {id} is about another website"),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// After restore `restore_id` for incident `id`: when the restore is `normal` and the
+    /// incident's page was among the pages checked after it (and is clean), the incident is
+    /// resolved by that proof, in the caller's transaction. Returns whether it was.
+    pub(crate) fn resolve_by_restore(
+        tx: &Connection,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        id: i64,
+        restore_id: i64,
+        normal: bool,
+        after: &[api::SitePageCheck],
+    ) -> HubResult<bool> {
+        let incident = Self::load_incident(tx, id)?;
+        let proven = normal
+            && incident.summary.state == "open"
+            && after
+                .iter()
+                .any(|c| same_page(&c.url, &incident.summary.url) && c.findings.is_empty());
+        if !proven {
+            return Ok(false);
+        }
+        let note = format!("the website was restored and checked normal (restore {restore_id})");
+        tx.exec(
+            "UPDATE guard_incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3,
+                 resolution_note = ?4 WHERE id = ?1",
+            params![id, now, caller.username, note],
+        )?;
+        tx.exec(
+            "UPDATE guard_pages SET state = CASE WHEN state = 'alert' THEN 'ok' ELSE state END
+             WHERE id = ?1",
+            [incident.summary.page_id],
+        )?;
+        audit::append(
+            tx,
+            now,
+            &caller.actor(),
+            "guard.incident_resolved",
+            None,
+            json!({ "incident": id, "page": incident.summary.page_id,
+                    "url": incident.summary.url, "note": note, "restore": restore_id }),
+        )?;
+        Ok(true)
     }
 
     /// A stored page version (evidence), by its SHA-256.
@@ -1879,4 +1996,13 @@ async fn read_sitemaps(fetcher: &Fetcher, home: &Url) -> Option<Vec<Url>> {
         queue.extend(nested.into_iter().filter(same_host));
     }
     any.then_some(pages)
+}
+
+/// Whether a checked address is an incident's page: the same address (a trailing slash aside),
+/// or, for a page of the hub's own site kept by its path, any address with that path.
+fn same_page(checked: &str, page: &str) -> bool {
+    if page.starts_with('/') {
+        return Url::parse(checked).is_ok_and(|u| same_address(u.path(), page));
+    }
+    same_address(checked, page)
 }

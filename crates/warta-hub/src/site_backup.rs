@@ -801,6 +801,9 @@ impl Office {
             let reason = required_reason(&input.reason)?;
             let manifest = self.load_site_backup(backup_id)?;
             let target = Self::load_target(&self.db(), manifest.target_id)?;
+            if let Some(incident) = input.incident_id {
+                Self::check_restore_incident(&self.db(), incident, target.id)?;
+            }
             let key = input
                 .key
                 .as_deref()
@@ -893,6 +896,9 @@ impl Office {
             Self::require_webmaster(caller, "restoring a website")?;
             let reason = required_reason(&input.reason)?;
             let target = Self::load_target(&self.db(), target_id)?;
+            if let Some(incident) = input.incident_id {
+                Self::check_restore_incident(&self.db(), incident, target.id)?;
+            }
             let url: Option<String> = self
                 .db()
                 .row(
@@ -1093,6 +1099,9 @@ impl Office {
                     "findings_before": findings(&r.before), "findings_after": findings(&r.after),
                     "incident": r.incident_id }),
         )?;
+        if let Some(incident) = r.incident_id {
+            Self::resolve_by_restore(&tx, finished, caller, incident, id, normal, &r.after)?;
+        }
         let report = Self::restore_row(&tx, id)?;
         tx.commit()?;
         Ok(report)
@@ -1251,6 +1260,19 @@ const RESTORE_SELECT: &str = "SELECT r.id, r.target_id, r.backup_id, r.item_id, 
      r.object_key, r.reason, u.username, r.started_at, r.finished_at, r.state, r.normal,
      r.actions, r.before, r.after, r.error, r.incident_id
      FROM site_restores r JOIN users u ON u.id = r.requested_by";
+
+/// The restore reports made for guard incident `id`, newest first.
+pub(crate) fn restores_of_incident(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> HubResult<Vec<api::SiteRestoreReport>> {
+    Ok(crate::db::all(
+        conn,
+        &format!("{RESTORE_SELECT} WHERE r.incident_id = ?1 ORDER BY r.id DESC LIMIT 50"),
+        [id],
+        restore_from_row,
+    )?)
+}
 
 fn restore_from_row(r: &rusqlite::Row) -> rusqlite::Result<api::SiteRestoreReport> {
     let json_of = |i: usize| -> rusqlite::Result<String> { r.get(i) };

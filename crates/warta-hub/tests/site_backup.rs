@@ -402,14 +402,14 @@ async fn a_wordpress_site_is_backed_up_restored_and_the_restore_is_proven() {
             &publisher,
             Method::POST,
             &format!("/site-backups/{second_id}/restore"),
-            Some(json!({"key": format!("post/{a_id}"), "reason": "Injeksi judi online", "incident_id": 7})),
+            Some(json!({"key": format!("post/{a_id}"), "reason": "Injeksi judi online"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{report}");
     assert_eq!(report["state"], "done", "{report}");
     assert_eq!(report["scope"], "object");
     assert_eq!(report["requested_by"], "publisher");
-    assert_eq!(report["incident_id"], 7);
+    assert_eq!(report["incident_id"], Value::Null);
     let before = kinds(&report["before"]);
     assert!(before.contains(&"gambling".to_string()), "{before:?}");
     assert!(before.contains(&"hidden_links".to_string()), "{before:?}");
@@ -751,15 +751,78 @@ async fn a_published_page_is_restored_to_what_warta_published() {
     let original = std::fs::read_to_string(&page).unwrap();
     std::fs::write(&page, "<html><body><h1>Hacked by 0x1337</h1></body></html>").unwrap();
 
+    // The guard watches the published page (enrolled when it was published): checking it now
+    // opens an incident.
+    let path = format!("/site/{}", url.split("/site/").nth(1).unwrap());
+    let (s, e) = hub
+        .call(
+            &admin,
+            Method::PUT,
+            "/guard/sites/1",
+            Some(json!({"public_url": "", "allowed_domains": [], "allow_private": false, "enabled": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (_, pages) = hub.call(&admin, Method::GET, "/guard/pages", None).await;
+    let watched = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["url"].as_str().is_some_and(|u| u.ends_with(&path)))
+        .unwrap_or_else(|| panic!("{path} is not watched: {pages}"))
+        .clone();
+    let (s, check) = hub
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/guard/pages/{}/check", watched["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{check}");
+    let (_, incidents) = hub
+        .call(&admin, Method::GET, "/guard/incidents?state=open", None)
+        .await;
+    let incident = incidents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["page_id"] == watched["id"])
+        .unwrap_or_else(|| panic!("no incident for the defaced page: {incidents}"))["id"]
+        .as_i64()
+        .unwrap();
+
+    // An incident that does not exist, or is about another website, is refused by name and
+    // nothing is restored.
+    for (bad, says) in [(incident + 1000, "no incident"), (-1, "no incident")] {
+        let (s, e) = hub
+            .call(
+                &admin,
+                Method::POST,
+                "/targets/1/restore-published",
+                Some(json!({"item_id": item, "reason": "Halaman berita dirusak", "incident_id": bad})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["field"], "incident_id", "{e}");
+        assert!(e["message"].as_str().unwrap().contains(says), "{e}");
+    }
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains("Hacked by")
+    );
+
     let (s, r) = hub
         .call(
             &admin,
             Method::POST,
             "/targets/1/restore-published",
-            Some(json!({"item_id": item, "reason": "Halaman berita dirusak"})),
+            Some(json!({"item_id": item, "reason": "Halaman berita dirusak", "incident_id": incident})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["incident_id"], incident);
     assert_eq!(r["scope"], "published");
     assert!(
         kinds(&r["before"]).contains(&"defacement".to_string()),
@@ -770,4 +833,32 @@ async fn a_published_page_is_restored_to_what_warta_published() {
     let restored = std::fs::read_to_string(&page).unwrap();
     assert!(!restored.contains("Hacked by"));
     assert_eq!(restored, original, "the page is what Warta published");
+
+    // The proof is the incident's evidence, and it resolved the incident.
+    let (_, detail) = hub
+        .call(
+            &admin,
+            Method::GET,
+            &format!("/guard/incidents/{incident}"),
+            None,
+        )
+        .await;
+    assert_eq!(detail["summary"]["state"], "resolved", "{detail}");
+    assert!(
+        detail["resolution_note"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("restore {}", r["id"])),
+        "{detail}"
+    );
+    assert_eq!(detail["restores"][0]["id"], r["id"]);
+    assert!(
+        kinds(&detail["restores"][0]["before"]).contains(&"defacement".to_string()),
+        "{detail}"
+    );
+    assert!(
+        hub.audit_kinds()
+            .iter()
+            .any(|k| k == "guard.incident_resolved")
+    );
 }
