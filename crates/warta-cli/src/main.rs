@@ -44,7 +44,7 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Check SOP definition files.
+    /// Check SOP definition files, or print one in the official table layout.
     Sop {
         #[command(subcommand)]
         command: SopCommand,
@@ -167,6 +167,21 @@ enum SopCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print an SOP in the official table layout (steps × roles, requirements, time, output),
+    /// made from its definition.
+    Print {
+        /// The definition file (e.g. sops/sop-a.toml).
+        file: PathBuf,
+        /// docx, pdf or csv.
+        #[arg(long, default_value = "pdf")]
+        format: warta_report::Format,
+        /// Language of the labels and texts: id or en.
+        #[arg(long, default_value = "id")]
+        lang: warta_report::Lang,
+        /// Where to write the document.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 fn open(data: PathBuf) -> anyhow::Result<Office> {
@@ -255,6 +270,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Sop {
+            command:
+                SopCommand::Print {
+                    file,
+                    format,
+                    lang,
+                    output,
+                },
+        } => {
+            let def = warta_sop::load_file(&file)?;
+            let bytes = warta_report::sop::document(&def, lang).write(format)?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "{}: {} ({} steps, {format}, {} bytes)",
+                output.display(),
+                def.id,
+                def.steps.len(),
+                bytes.len()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Media {
             command: MediaCommand::Process(args),

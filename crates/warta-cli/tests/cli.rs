@@ -132,6 +132,86 @@ fn sop_check_accepts_the_shipped_sops_and_names_problems() {
 }
 
 #[test]
+fn sop_print_follows_the_definition_file_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = std::fs::read_to_string(repo().join("sops/sop-a.toml")).unwrap();
+    // An office's own edit of the definition: the print must show it, not the shipped text.
+    let edited = a
+        .replace(
+            "Filtering (penyaringan) informasi sebelum ditampilkan pada website",
+            "Penyaringan berita oleh Sekretaris Dinas",
+        )
+        .replacen("time = \"1h\"", "time = \"2d\"", 1);
+    assert_ne!(a, edited);
+    let def = dir.path().join("sop-a.toml");
+    std::fs::write(&def, edited).unwrap();
+
+    let csv = dir.path().join("sop.csv");
+    let o = warta(
+        &[
+            "sop",
+            "print",
+            def.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            csv.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let body = std::fs::read_to_string(&csv).unwrap();
+    let review = body
+        .lines()
+        .find(|l| l.starts_with("4,"))
+        .expect("step 4's row");
+    assert!(
+        review.contains("Penyaringan berita oleh Sekretaris Dinas"),
+        "{review}"
+    );
+    assert!(review.contains("2 hari kerja"), "{review}");
+
+    let pdf = dir.path().join("sop.pdf");
+    let o = warta(
+        &[
+            "sop",
+            "print",
+            def.to_str().unwrap(),
+            "--format",
+            "pdf",
+            "--lang",
+            "en",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let words = String::from_utf8(out.stdout).unwrap();
+    assert!(words.contains("Website content management"), "{words}");
+
+    let o = warta(
+        &[
+            "sop",
+            "print",
+            def.to_str().unwrap(),
+            "--format",
+            "odt",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("use docx, pdf or csv"), "{}", text(&o));
+}
+
+#[test]
 fn render_prints_the_sanitised_html_publishing_uses() {
     let o = warta(
         &["render", "-"],
