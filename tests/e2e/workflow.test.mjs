@@ -530,6 +530,81 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     });
     await logout();
   });
+
+  step('the publisher has the guard watch the hub site; a defaced page is found, restored to what we published and proven normal', async () => {
+    await login('publisher');
+    await session.click('nav-guard');
+    await session.findByTestId('guard-screen');
+    // The hub's own site ("Situs lokal") is the first website; the guard watches it once on.
+    const sites = await api('publisher', '/api/v1/guard/sites');
+    const local = sites.find((s) => s.target_kind === 'static') ?? sites.find((s) => s.target_id === 1);
+    assert.equal(await session.property('guard-site', 'value'), String(local.target_id), 'the hub site is shown first');
+    if (!(await session.property('guard-enabled', 'checked'))) await session.click('guard-enabled');
+    await session.click('guard-save-site');
+
+    // Our item's page on the hub site is on the watch list (published before the guard was on).
+    const detail = await api('publisher', `/api/v1/items/${itemId}`);
+    const pagePath = new URL(detail.publications.find((p) => p.target_kind === 'static').url, hubUrl).pathname;
+    await waitFor(
+      async () => {
+        for (const el of await session.findAll(testIdCss('guard-page'))) {
+          if ((await session.text(el)).includes(pagePath)) return el;
+        }
+        return null;
+      },
+      { message: `a guard-page row for ${pagePath}` },
+    );
+
+    // Someone writes into the page file on the hub: the next check finds it.
+    let file = path.join(dataDir, 'site', decodeURIComponent(pagePath.replace(/^\/site\//, '')));
+    if (!file.endsWith('.html')) file = path.join(file, 'index.html');
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, '<html><head><title>Hacked by e2e</title></head><body><h1>HACKED BY E2E</h1></body></html>');
+    // Saving the settings reloads the list: click once its buttons are enabled again.
+    const checkNow = await waitFor(
+      async () => {
+        for (const el of await session.findAll(testIdCss('guard-page'))) {
+          if (!(await session.text(el)).includes(pagePath)) continue;
+          const [button] = await session.findAllWithin(el, testIdCss('guard-check-now'));
+          return button && !(await session.property(button, 'disabled')) ? button : null;
+        }
+        return null;
+      },
+      { message: `an enabled guard-check-now for ${pagePath}` },
+    );
+    await session.click(checkNow);
+    const incident = await waitFor(
+      async () => {
+        const rows = await session.findAll(testIdCss('guard-incident'));
+        for (const el of rows) if ((await session.text(el)).includes(pagePath)) return el;
+        return null;
+      },
+      { message: 'an open guard-incident for the defaced page' },
+    );
+    const [evidence] = await session.findAllWithin(incident, testIdCss('guard-incident-open'));
+    await session.click(evidence);
+    await session.findByTestId('guard-incident-detail');
+    const shown = await session.text('guard-incident-detail');
+    assert.match(shown, /hacked by/i, 'the evidence shows the matched words');
+    await screenshot('guard-incident');
+
+    // Restore what Warta published, for this incident: the proof resolves it.
+    await session.fill('guard-restore-reason', 'Halaman dirusak, dipulihkan dari Warta');
+    await session.click('guard-restore-published');
+    await waitFor(async () => ((await session.exists('guard-incident-restores')) ? true : null), {
+      timeout: PUBLISH_MS,
+      message: 'the restore listed on the incident',
+    });
+    const [restore] = await session.findAll(testIdCss('guard-incident-restore'));
+    assert.equal(await session.attribute(restore, 'data-normal'), 'true', `the restore is shown normal: ${await session.text(restore)}`);
+    assert.equal(await session.exists('guard-restore-published'), false, 'the incident is no longer open');
+    assert.equal(await readFile(file, 'utf8'), original, 'the page is what Warta published');
+    await noErrorBanner();
+    await screenshot('guard-restored');
+    const open = await api('publisher', '/api/v1/guard/incidents?state=open');
+    assert.equal(open.filter((i) => i.url.includes(pagePath)).length, 0, 'no open incident for the page');
+    await logout();
+  });
 });
 
 // --- the story's vocabulary ---

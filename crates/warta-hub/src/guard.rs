@@ -1132,13 +1132,16 @@ impl Office {
 
     /// After restore `restore_id` for incident `id`: when the restore is `normal` and the
     /// incident's page was among the pages checked after it (and is clean), the incident is
-    /// resolved by that proof, in the caller's transaction. Returns whether it was.
+    /// resolved by that proof, in the caller's transaction, with the restore's reason (the
+    /// person's own words) as its note. Returns whether it was.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn resolve_by_restore(
         tx: &Connection,
         now: DateTime<Utc>,
         caller: &Caller,
         id: i64,
         restore_id: i64,
+        reason: &str,
         normal: bool,
         after: &[api::SitePageCheck],
     ) -> HubResult<bool> {
@@ -1151,7 +1154,7 @@ impl Office {
         if !proven {
             return Ok(false);
         }
-        let note = format!("the website was restored and checked normal (restore {restore_id})");
+        let note = reason;
         tx.exec(
             "UPDATE guard_incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3,
                  resolution_note = ?4 WHERE id = ?1",

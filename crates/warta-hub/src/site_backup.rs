@@ -1100,7 +1100,9 @@ impl Office {
                     "incident": r.incident_id }),
         )?;
         if let Some(incident) = r.incident_id {
-            Self::resolve_by_restore(&tx, finished, caller, incident, id, normal, &r.after)?;
+            Self::resolve_by_restore(
+                &tx, finished, caller, incident, id, &r.reason, normal, &r.after,
+            )?;
         }
         let report = Self::restore_row(&tx, id)?;
         tx.commit()?;

@@ -2,6 +2,7 @@
 // failure becomes a `HubError` carrying the hub's `ApiError` body, so screens switch on `code`.
 import { invoke } from "@tauri-apps/api/core";
 import type { ActionRequest } from "./bindings/ActionRequest";
+import type { SitePublishedRestoreInput } from "./bindings/SitePublishedRestoreInput";
 import type { ApiError } from "./bindings/ApiError";
 import type { Attachment } from "./bindings/Attachment";
 import type { AttachmentText } from "./bindings/AttachmentText";
@@ -314,6 +315,9 @@ export const hub = {
   /** Without `key`, everything is restored. */
   restoreSite: (backup: number, req: SiteRestoreInput) =>
     json<SiteRestoreReport>("POST", `/api/v1/site-backups/${backup}/restore`, req),
+  /** The item's page on website `target` back to the version Warta published, with the proof. */
+  restorePublished: (target: number, req: SitePublishedRestoreInput) =>
+    json<SiteRestoreReport>("POST", `/api/v1/targets/${target}/restore-published`, req),
   siteRestores: (target: number) => json<SiteRestoreReport[]>("GET", `/api/v1/targets/${target}/site-restores`),
   guardSites: () => json<GuardSite[]>("GET", "/api/v1/guard/sites"),
   setGuardSite: (target: number, req: GuardSiteInput) => json<GuardSite>("PUT", `/api/v1/guard/sites/${target}`, req),
