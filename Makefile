@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev \
 	librsvg2-dev webkit2gtk-driver xvfb xauth pkg-config build-essential \
 	cmake nasm poppler-utils ffmpeg libheif-examples libreoffice-writer-nogui \
-	gnome-keyring dbus-daemon libdbus-1-dev python3-venv \
+	gnome-keyring dbus-daemon libdbus-1-dev python3-venv dunst \
 	wordpress wordpress-theme-twentytwentythree mariadb-server php-cli php-mysql php-gd php-xml \
 	php-mbstring php-curl
 

@@ -14,7 +14,7 @@
 // target/e2e/wordpress/ when a step failed.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -50,6 +50,8 @@ const execFileAsync = promisify(execFile);
 
 let driver;
 let session;
+/** The system's notification service (dunst) on this test's D-Bus session and X display. */
+let notifications;
 let dataDir;
 let hubUrl;
 let itemId;
@@ -100,6 +102,7 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await clearOutputs(OUT, (name) => /^\d\d-.*\.png$/.test(name) || name === 'tauri-driver.log' || name === 'wordpress');
     try {
       await startWordPress();
+      notifications = await startNotificationService();
       dataDir = await mkdtemp(path.join(os.tmpdir(), 'warta-e2e-'));
       driver = await startTauriDriver({ binary: tauriDriver(), logFile: path.join(OUT, 'tauri-driver.log') });
       session = await Session.create(driver.url, {
@@ -118,6 +121,7 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await session?.delete().catch((err) => console.error(`delete session: ${err.message}`));
     await driver?.stop().catch((err) => console.error(`stop tauri-driver: ${err.message}`));
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    notifications?.kill();
     await stopWordPress().catch((err) => console.error(`stop WordPress: ${err.message}`));
   });
 
@@ -584,6 +588,12 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     const [evidence] = await session.findAllWithin(incident, testIdCss('guard-incident-open'));
     await session.click(evidence);
     await session.findByTestId('guard-incident-detail');
+    // The desktop notification reached the system's notification service.
+    const notified = await waitFor(
+      async () => (await shownNotifications()).find((n) => n.summary.includes(local.target_name) && n.body.includes(pagePath)),
+      { message: 'a desktop notification of the incident in dunst' },
+    );
+    assert.match(notified.summary, /^Peringatan situs: /, 'the notification is in Indonesian');
     const shown = await session.text('guard-incident-detail');
     assert.match(shown, /hacked by/i, 'the evidence shows the matched words');
     await screenshot('guard-incident');
@@ -598,7 +608,10 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     const [restore] = await session.findAll(testIdCss('guard-incident-restore'));
     assert.equal(await session.attribute(restore, 'data-normal'), 'true', `the restore is shown normal: ${await session.text(restore)}`);
     assert.equal(await session.exists('guard-restore-published'), false, 'the incident is no longer open');
-    assert.equal(await readFile(file, 'utf8'), original, 'the page is what Warta published');
+    const restored = await readFile(file, 'utf8');
+    assert.ok(!/hacked by/i.test(restored), 'the defacement is gone');
+    for (const words of [TITLE, EDITED]) assert.ok(restored.includes(words), `the restored page has "${words}"`);
+    assert.ok(original.includes(TITLE), 'the page before had the title too');
     await noErrorBanner();
     await screenshot('guard-restored');
     const open = await api('publisher', '/api/v1/guard/incidents?state=open');
@@ -755,6 +768,36 @@ function roleFor(step) {
 }
 
 // --- the real WordPress (tests/wordpress/harness.sh) ---
+
+/** Starts dunst, the notification daemon, on this process's D-Bus session and X display. */
+async function startNotificationService() {
+  assert.ok(process.env.DBUS_SESSION_BUS_ADDRESS, 'run under scripts/with-keyring (a D-Bus session)');
+  const child = spawn('dunst', [], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`dunst exited ${child.exitCode}: ${err}`);
+      try {
+        await execFileAsync('dunstctl', ['is-paused']);
+        return true;
+      } catch {
+        return null;
+      }
+    },
+    { message: 'dunst answering on D-Bus' },
+  );
+  return child;
+}
+
+/** The notifications dunst has shown (its history), newest first. */
+async function shownNotifications() {
+  // Shown ones move to the history when they close; close them all first.
+  await execFileAsync('dunstctl', ['close-all']);
+  const { stdout } = await execFileAsync('dunstctl', ['history']);
+  const data = JSON.parse(stdout).data?.[0] ?? [];
+  return data.map((n) => ({ summary: n.summary?.data ?? '', body: n.body?.data ?? '' }));
+}
 
 async function startWordPress() {
   // Short: MariaDB's socket lives in it.

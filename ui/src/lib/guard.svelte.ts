@@ -1,5 +1,6 @@
 // The website guard's alerts for the whole app: the open incident count in the header, and a
 // desktop notification when the live feed announces a new incident (admins and publishers).
+import { isPermissionGranted, requestPermission, sendNotification } from "@tauri-apps/plugin-notification";
 import { hub } from "./api";
 import { hasRole, onChange } from "./app.svelte";
 import type { ChangeEvent } from "./bindings/ChangeEvent";
@@ -30,10 +31,12 @@ export function announcesIncident(e: ChangeEvent): boolean {
 type Notifier = (title: string, body: string) => void;
 
 /**
- * A desktop notification through the webview's Notification API; permission is asked once, and a
- * refusal (or no API) only means no notification: the header count still shows.
+ * A desktop notification: in the desktop app through Tauri's notification plugin (the system's
+ * notification service), elsewhere through the webview's Notification API. Permission is asked
+ * once, and a refusal (or no service) only means no notification: the header count still shows.
  */
 export function desktopNotifier(): Notifier {
+  if (typeof window !== "undefined" && "__TAURI_INTERNALS__" in window) return tauriNotifier();
   const N = typeof window !== "undefined" ? window.Notification : undefined;
   if (!N) return () => undefined;
   if (N.permission === "default") void N.requestPermission().catch(() => undefined);
@@ -44,6 +47,19 @@ export function desktopNotifier(): Notifier {
     } catch {
       // Some webviews refuse notifications from the page: the header count is enough.
     }
+  };
+}
+
+function tauriNotifier(): Notifier {
+  let allowed: Promise<boolean> | null = null;
+  const permitted = () =>
+    (allowed ??= isPermissionGranted()
+      .then(async (granted) => granted || (await requestPermission()) === "granted")
+      .catch(() => false));
+  return (title, body) => {
+    void permitted().then((ok) => {
+      if (ok) sendNotification({ title, body });
+    });
   };
 }
 
