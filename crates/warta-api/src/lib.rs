@@ -1513,3 +1513,59 @@ mod tests {
         assert!(v.get("field").is_none());
     }
 }
+
+// ---------- reports and the dashboard ----------
+
+/// `GET /dashboard`: for each SOP, per step, how often its standard time was met in a period
+/// (visits that *entered* the step within it), with the median and 90th-percentile working
+/// time. Admins, officials and publishers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct Dashboard {
+    /// First day of the period (YYYY-MM-DD, the office's time zone).
+    pub from: String,
+    /// Last day of the period, included.
+    pub to: String,
+    pub sops: Vec<DashboardSop>,
+}
+
+/// One SOP on the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct DashboardSop {
+    /// `sop-a` … `sop-d`.
+    pub id: String,
+    /// The SOP's name in Indonesian and English.
+    pub name_id: String,
+    pub name_en: String,
+    /// Whether the hub runs this SOP's workflow yet (its steps have data to count).
+    pub tracked: bool,
+    pub steps: Vec<DashboardStep>,
+}
+
+/// One step's figures (non-final steps only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct DashboardStep {
+    pub step: String,
+    pub number: u32,
+    pub activity_id: String,
+    pub activity_en: String,
+    /// The standard time's maximum in working minutes (`null`: the SOP gives none).
+    #[ts(type = "number | null")]
+    pub standard_minutes: Option<i64>,
+    /// Visits that ended.
+    pub count: u32,
+    /// Ended visits that ended by their due time.
+    pub met: u32,
+    /// Visits still in progress.
+    pub in_progress: u32,
+    /// Share of ended visits that met the standard, 0–1 (`null`: no visits or no standard).
+    pub met_rate: Option<f64>,
+    /// Nearest-rank median of the working minutes taken.
+    #[ts(type = "number | null")]
+    pub median_minutes: Option<i64>,
+    /// Nearest-rank 90th percentile of the working minutes taken.
+    #[ts(type = "number | null")]
+    pub p90_minutes: Option<i64>,
+}

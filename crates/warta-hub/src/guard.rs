@@ -563,7 +563,7 @@ impl Office {
     }
 
     /// Where a watched page is now (see [`Office::guard_store_url`]).
-    fn guard_live_url(&self, stored: &str) -> String {
+    pub(crate) fn guard_live_url(&self, stored: &str) -> String {
         if stored.starts_with('/') {
             format!("{}{stored}", self.site_base.read().expect("site base"))
         } else {

@@ -237,6 +237,7 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(attach_blob))
         .merge(crate::uploads::routes())
         .merge(crate::guard_http::routes())
+        .merge(crate::reports::routes())
         .routes(routes!(download))
         .routes(routes!(download_signed))
         .routes(routes!(blob_exists, put_blob))

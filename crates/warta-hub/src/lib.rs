@@ -25,6 +25,7 @@ pub mod office;
 pub mod openapi;
 pub mod publish;
 pub mod publishing;
+pub mod reports;
 mod secrets;
 pub mod server;
 pub mod site_backup;

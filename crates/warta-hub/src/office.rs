@@ -568,6 +568,16 @@ impl Office {
             .ok_or_else(|| HubError::Internal(anyhow::anyhow!("unknown SOP {id}")))
     }
 
+    /// The SOP definitions the hub runs.
+    pub(crate) fn definitions(&self) -> &[Definition] {
+        &self.sops
+    }
+
+    /// A copy of the office's holidays as they are now.
+    pub(crate) fn holidays_now(&self) -> warta_sop::Holidays {
+        self.holidays.read().expect("holidays").clone()
+    }
+
     fn calendar(&self, def: &Definition) -> Calendar {
         Calendar::new(def.calendar.clone())
     }

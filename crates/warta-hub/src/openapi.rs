@@ -52,6 +52,7 @@ client use it. Sign in with `POST /api/v1/auth/login` and send the token as \
         (name = "publishing", description = "Websites the office publishes to"),
         (name = "site backups", description = "Backups of the websites' content, restores and their proof"),
         (name = "guard", description = "The website guard: watched pages, checks, incidents"),
+        (name = "reports", description = "Reports (DOCX, PDF, CSV) and the dashboard's per-step figures"),
         (name = "office", description = "SOPs, holidays, media settings, audit log"),
         (name = "meta", description = "Health check and this document"),
     )

@@ -4,8 +4,9 @@
 //!
 //! Definitions, so the figures can be checked by hand:
 //! * A visit counts once it has ended (`left_at`); visits still in progress are counted apart.
-//! * A visit met its standard when it ended at or before its due time, computed from its entry
-//!   with [`warta_sop::Calendar::due`] (the same due time the workflow shows).
+//! * A visit met its standard when it ended at or before its due time: the one recorded at its
+//!   entry when there is one, else computed with [`warta_sop::Calendar::due`] (the same due
+//!   time the workflow shows).
 //! * Actual time is [`warta_sop::Calendar::working_minutes`] from entry to exit.
 //! * Percentiles are nearest-rank: the p-th percentile of n sorted values is the value at rank
 //!   ⌈p/100 · n⌉ (1-based). The median is the 50th percentile (the lower middle for even n).
@@ -25,6 +26,9 @@ pub struct Visit {
     pub entered_at: DateTime<Utc>,
     /// When it was left; `None` while in progress.
     pub left_at: Option<DateTime<Utc>>,
+    /// The due time recorded when the step was entered (the hub keeps it, so a holiday added
+    /// later does not change whether a visit met its standard); computed when `None`.
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// The figures of one step.
@@ -84,10 +88,11 @@ pub fn step_stats(def: &Definition, holidays: &Holidays, visits: &[Visit]) -> Ve
                     continue;
                 };
                 minutes.push(cal.working_minutes(v.entered_at, left, holidays));
-                if cal
-                    .due(v.entered_at, &step.standard, holidays)
-                    .is_some_and(|due| left <= due)
-                {
+                let due = match v.due_at {
+                    Some(due) => Some(due),
+                    None => cal.due(v.entered_at, &step.standard, holidays),
+                };
+                if step.standard.max().is_some() && due.is_some_and(|due| left <= due) {
                     met += 1;
                 }
             }

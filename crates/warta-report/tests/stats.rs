@@ -19,6 +19,7 @@ fn visit(step: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Visit {
         step: step.into(),
         entered_at: from,
         left_at: to,
+        due_at: None,
     }
 }
 
@@ -91,6 +92,19 @@ fn hand_computed_fixture() {
     );
     // 1-3 h: the maximum is the standard.
     assert_eq!(handover.standard_minutes, Some(180));
+}
+
+#[test]
+fn a_recorded_due_time_wins_over_the_calendar() {
+    let a = warta_sop::builtin_sop_a();
+    // Entered Mon 2 09:00, left 10:30: 90 min against 1 h → missed by the calendar, but the
+    // due time recorded at entry (11:00) says met.
+    let mut v = visit("review", wita(2, 9, 0), Some(wita(2, 10, 30)));
+    let missed = step_stats(&a, &Holidays::new(), std::slice::from_ref(&v));
+    assert_eq!(missed[3].met, 0);
+    v.due_at = Some(wita(2, 11, 0));
+    let met = step_stats(&a, &Holidays::new(), &[v]);
+    assert_eq!((met[3].step.as_str(), met[3].met), ("review", 1));
 }
 
 #[test]
