@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use warta_hub::{BackupPolicy, HubConfig, SecretsConfig, TlsFiles};
+use warta_hub::{BackupPolicy, HubConfig, SecretsConfig, SiteBackupPolicy, TlsFiles};
 
 /// The systemd credential holding the secrets key (`LoadCredential=warta-secrets-key:PATH`),
 /// read from `$CREDENTIALS_DIRECTORY`.
@@ -77,6 +77,20 @@ pub struct ServeArgs {
     /// Keep backups younger than this many days.
     #[arg(long)]
     pub backup_keep_days: Option<String>,
+    /// Time between backups of each website's content (WordPress posts, pages, media; a site
+    /// folder), e.g. 24h, or off [default: 24h].
+    #[arg(long)]
+    pub site_backup_every: Option<String>,
+    /// Keep this many most recent backups of each website [default: 14].
+    #[arg(long)]
+    pub site_backup_keep: Option<String>,
+    /// Also keep every website backup younger than this many days [default: 30].
+    #[arg(long)]
+    pub site_backup_keep_days: Option<String>,
+    /// Files of a website's media library larger than this many MiB are listed, not kept
+    /// [default: 256].
+    #[arg(long)]
+    pub site_backup_max_file_mb: Option<String>,
     /// Where website passwords and keys are kept: keyring or file [default: file when a key
     /// file or the systemd credential warta-secrets-key is given, else keyring].
     #[arg(long)]
@@ -121,6 +135,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     tls: Option<FileTls>,
     backup: Option<FileBackup>,
+    site_backup: Option<FileSiteBackup>,
     secrets: Option<String>,
     secrets_key_file: Option<PathBuf>,
 }
@@ -139,6 +154,15 @@ struct FileBackup {
     every: Option<String>,
     keep: Option<u64>,
     keep_days: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSiteBackup {
+    every: Option<String>,
+    keep: Option<u64>,
+    keep_days: Option<u64>,
+    max_file_mb: Option<u64>,
 }
 
 /// Where a value came from, for messages.
@@ -277,6 +301,17 @@ fn flatten(file: FileConfig) -> BTreeMap<&'static str, String> {
     put("backup.every", backup.every);
     put("backup.keep", backup.keep.map(|n| n.to_string()));
     put("backup.keep_days", backup.keep_days.map(|n| n.to_string()));
+    let site = file.site_backup.unwrap_or_default();
+    put("site_backup.every", site.every);
+    put("site_backup.keep", site.keep.map(|n| n.to_string()));
+    put(
+        "site_backup.keep_days",
+        site.keep_days.map(|n| n.to_string()),
+    );
+    put(
+        "site_backup.max_file_mb",
+        site.max_file_mb.map(|n| n.to_string()),
+    );
     put("secrets", file.secrets);
     put("secrets_key_file", file.secrets_key_file.map(path));
     m
@@ -309,6 +344,13 @@ fn flags(args: &ServeArgs) -> BTreeMap<&'static str, String> {
     put("backup.every", args.backup_every.clone());
     put("backup.keep", args.backup_keep.clone());
     put("backup.keep_days", args.backup_keep_days.clone());
+    put("site_backup.every", args.site_backup_every.clone());
+    put("site_backup.keep", args.site_backup_keep.clone());
+    put("site_backup.keep_days", args.site_backup_keep_days.clone());
+    put(
+        "site_backup.max_file_mb",
+        args.site_backup_max_file_mb.clone(),
+    );
     put("secrets", args.secrets.clone());
     put("secrets_key_file", args.secrets_key_file.as_ref().map(path));
     m
@@ -508,6 +550,8 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
         }
     };
 
+    let site_backup = resolve_site_backup(&layers)?;
+
     let (secrets, secrets_from) = resolve_secrets(&layers, env, &data_dir, backup.as_ref())?;
 
     Ok(Settings {
@@ -523,12 +567,36 @@ pub fn resolve(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow
             backup,
             secrets,
             session_hours,
+            site_backup,
         },
         log_format,
         log_level,
         config_file: file_path,
         secrets_from,
     })
+}
+
+/// `site_backup.*`: when each website's content is backed up (`off`: only "back up now") and
+/// how much is kept; unset settings keep the hub's defaults.
+fn resolve_site_backup(layers: &Layers<'_>) -> anyhow::Result<SiteBackupPolicy> {
+    let mut policy = SiteBackupPolicy::default();
+    if let Some(r) = layers.get("site_backup.every") {
+        policy.every = match r.value.trim() {
+            "off" | "never" => None,
+            _ => Some(parse_duration(&r)?),
+        };
+    }
+    if let Some(r) = layers.get("site_backup.keep") {
+        policy.keep = usize::try_from(parse_count(&r)?).unwrap_or(usize::MAX);
+    }
+    if let Some(r) = layers.get("site_backup.keep_days") {
+        policy.keep_days = u32::try_from(parse_count(&r)?)
+            .map_err(|_| r.refuse("is more days than can be kept"))?;
+    }
+    if let Some(r) = layers.get("site_backup.max_file_mb") {
+        policy.max_file_bytes = parse_count(&r)?.saturating_mul(1024 * 1024);
+    }
+    Ok(policy)
 }
 
 /// `secrets` and `secrets_key_file`: the keyring, or the encrypted file with its key from the
@@ -674,6 +742,18 @@ impl Settings {
             }
             None => line("backup", "off".into()),
         }
+        let s = &h.site_backup;
+        line(
+            "site_backup.every",
+            s.every
+                .map_or("off".into(), |d| humantime::format_duration(d).to_string()),
+        );
+        line("site_backup.keep", s.keep.to_string());
+        line("site_backup.keep_days", s.keep_days.to_string());
+        line(
+            "site_backup.max_file_mb",
+            (s.max_file_bytes / (1024 * 1024)).to_string(),
+        );
         line("secrets", self.secrets_from.clone());
         out
     }
@@ -695,6 +775,54 @@ mod tests {
             vars.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn website_backups_keep_their_defaults_unless_set_and_bad_values_are_named() {
+        let (_d, path) = file("[site_backup]\nevery = \"12h\"\nkeep = 5\n");
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            data: Some("/srv/warta".into()),
+            site_backup_keep_days: Some("7".into()),
+            ..ServeArgs::default()
+        };
+        let s = resolve(&args, &env(&[("WARTA_SITE_BACKUP_MAX_FILE_MB", "64")])).unwrap();
+        let p = &s.hub.site_backup;
+        assert_eq!(p.every, Some(Duration::from_secs(12 * 3600))); // file
+        assert_eq!((p.keep, p.keep_days), (5, 7)); // file, flag
+        assert_eq!(p.max_file_bytes, 64 * 1024 * 1024); // environment
+        assert!(s.describe().contains("site_backup.every"));
+
+        let plain = ServeArgs {
+            data: Some("/srv/warta".into()),
+            ..ServeArgs::default()
+        };
+        let d = resolve(&plain, &env(&[])).unwrap().hub.site_backup;
+        let default = SiteBackupPolicy::default();
+        assert_eq!(
+            (d.every, d.keep, d.keep_days),
+            (default.every, default.keep, default.keep_days)
+        );
+        let off = resolve(&plain, &env(&[("WARTA_SITE_BACKUP_EVERY", "off")])).unwrap();
+        assert_eq!(off.hub.site_backup.every, None);
+
+        for (var, value, says) in [
+            ("WARTA_SITE_BACKUP_EVERY", "sometimes", "is not a duration"),
+            ("WARTA_SITE_BACKUP_KEEP", "0", "whole number above zero"),
+            (
+                "WARTA_SITE_BACKUP_KEEP_DAYS",
+                "-3",
+                "whole number above zero",
+            ),
+        ] {
+            let vars: &'static [(&'static str, &'static str)] =
+                Box::leak(vec![(var, value)].into_boxed_slice());
+            let e = resolve(&plain, &env(vars)).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("the environment variable {var}")) && e.contains(says),
+                "{e}"
+            );
         }
     }
 

@@ -74,6 +74,9 @@ pub struct HubConfig {
     pub secrets: SecretsConfig,
     /// How long a session lasts after sign-in, in hours (default [`office::SESSION_HOURS`]).
     pub session_hours: u32,
+    /// When the websites' content is backed up and how much is kept (default: daily, the
+    /// newest 14 and everything from the last 30 days).
+    pub site_backup: SiteBackupPolicy,
 }
 
 impl HubConfig {
@@ -91,6 +94,7 @@ impl HubConfig {
             backup: None,
             secrets: SecretsConfig::Keyring,
             session_hours: office::SESSION_HOURS,
+            site_backup: SiteBackupPolicy::default(),
         }
     }
 }
@@ -192,6 +196,7 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     };
     let office = tokio::task::spawn_blocking(move || Office::open(config, clock)).await??;
     let office = Arc::new(office);
+    office.set_site_backup_policy(office.config().site_backup.clone());
     office.set_base_url(&base_url);
     // Publications left pending by a previous run (killed, or a website down) go out now.
     let publisher = office.start_publisher();
