@@ -191,6 +191,34 @@ fn open(data: PathBuf) -> anyhow::Result<Office> {
     Office::open(HubConfig::solo(data), Arc::new(SystemClock))
 }
 
+/// The office in `data`, its websites' secrets in the encrypted secrets file opened with
+/// `key_file` when one is given (else the OS keyring; a folder that has the encrypted file
+/// needs its key).
+fn open_with_secrets(data: PathBuf, key_file: Option<PathBuf>) -> anyhow::Result<Office> {
+    if !data.join("warta.db").exists() {
+        bail!("no Warta data in {} (expected warta.db)", data.display());
+    }
+    let secrets = match key_file {
+        Some(key_file) => {
+            // Checked now, so a wrong path is one plain sentence rather than a failed website.
+            warta_secrets::SecretsKey::read_file(&key_file)?;
+            warta_hub::SecretsConfig::File { key_file }
+        }
+        None if data.join(warta_secrets::SECRETS_FILE_NAME).is_file() => bail!(
+            "{} keeps its websites' passwords in the encrypted file {}: give its key with \
+             --secrets-key-file PATH (or WARTA_SECRETS_KEY_FILE), as `warta serve` has it",
+            data.display(),
+            warta_secrets::SECRETS_FILE_NAME
+        ),
+        None => warta_hub::SecretsConfig::Keyring,
+    };
+    let config = HubConfig {
+        secrets,
+        ..HubConfig::solo(data)
+    };
+    Office::open(config, Arc::new(SystemClock))
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::serve(*args),

@@ -19,6 +19,26 @@ pub enum SiteCommand {
     Restore(RestoreArgs),
 }
 
+/// Where the websites' passwords are: the OS keyring (the default), or the encrypted secrets
+/// file of a server without one.
+#[derive(Args)]
+pub struct SecretsArgs {
+    /// The key of the data folder's encrypted secrets file (what `warta serve` was given as
+    /// secrets_key_file; also WARTA_SECRETS_KEY_FILE). Without it, the OS keyring.
+    #[arg(long)]
+    pub secrets_key_file: Option<PathBuf>,
+}
+
+impl SecretsArgs {
+    fn key_file(&self) -> Option<PathBuf> {
+        self.secrets_key_file.clone().or_else(|| {
+            std::env::var_os("WARTA_SECRETS_KEY_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+}
+
 #[derive(Args)]
 pub struct BackupArgs {
     #[arg(long)]
@@ -26,6 +46,8 @@ pub struct BackupArgs {
     /// The website's id (`warta` lists them in Administrasi › Situs web); all when left out.
     #[arg(long)]
     pub website: Option<i64>,
+    #[command(flatten)]
+    pub secrets: SecretsArgs,
 }
 
 #[derive(Args)]
@@ -51,6 +73,8 @@ pub struct RestoreArgs {
     /// The Warta user (publisher or admin) the restore is recorded for.
     #[arg(long = "as")]
     pub user: String,
+    #[command(flatten)]
+    pub secrets: SecretsArgs,
 }
 
 fn size(bytes: u64) -> String {
@@ -86,7 +110,7 @@ fn line(b: &warta_api::SiteBackupInfo) -> String {
 pub fn run(command: SiteCommand) -> anyhow::Result<ExitCode> {
     match command {
         SiteCommand::Backup(args) => {
-            let office = crate::open(args.data)?;
+            let office = crate::open_with_secrets(args.data, args.secrets.key_file())?;
             let mut failed = false;
             for (name, made) in office.back_up_sites_now(args.website)? {
                 match made {
@@ -114,7 +138,7 @@ pub fn run(command: SiteCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         SiteCommand::Restore(args) => {
-            let office = crate::open(args.data)?;
+            let office = crate::open_with_secrets(args.data, args.secrets.key_file())?;
             let caller = office
                 .user_caller(&args.user)
                 .with_context(|| format!("no Warta user \"{}\"", args.user))?;

@@ -6,6 +6,8 @@
 //! key, and a wrong key stops the hub with words instead of garbage secrets. Without a key, the
 //! same hub warns at start how to fix it and the website's key is refused with a 400.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -680,4 +682,90 @@ fn the_deployed_unit_passes_the_key_as_a_credential_and_the_example_config_takes
         "{}",
         text(&o)
     );
+}
+
+/// `warta site` on a server without a keyring: a WordPress website whose application password
+/// is in the encrypted secrets file is backed up with the key given; without the key the
+/// backup fails in words and nothing is lost.
+#[test]
+fn warta_site_backs_up_a_wordpress_site_whose_password_is_in_the_encrypted_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&home).unwrap();
+    let key_file = tmp.path().join("secrets.key");
+    let o = bare_warta(&home)
+        .args(["secrets", "init-key"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+
+    let wp = support::wordpress_harness::WordPressHarness::start();
+    let mut cmd = bare_warta(&home);
+    cmd.args(["serve", "--data"])
+        .arg(&data)
+        .env("WARTA_SECRETS_KEY_FILE", &key_file);
+    let mut hub = Served::start(cmd);
+    let api = api(hub.base());
+    let admin = api.login("admin");
+    let target = api.ok(
+        &admin,
+        Method::POST,
+        "/targets",
+        Some(json!({
+            "name": "Situs utama (WordPress)",
+            "kind": "wordpress",
+            "url": wp.url,
+            "username": wp.user,
+            "secret": wp.app_password,
+        })),
+    );
+    let website = target["id"].as_i64().unwrap().to_string();
+    hub.stop();
+
+    // Without the key: one sentence saying which option gives it, exit 2, nothing done.
+    let o = bare_warta(&home)
+        .args(["site", "backup", "--website", &website, "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--secrets-key-file"), "{}", text(&o));
+    assert!(!text(&o).contains("verified"), "{}", text(&o));
+
+    // With it: backed up and checked by reading it back.
+    let o = bare_warta(&home)
+        .args(["site", "backup", "--website", &website, "--data"])
+        .arg(&data)
+        .arg("--secrets-key-file")
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("verified"), "{}", text(&o));
+    let o = bare_warta(&home)
+        .args(["site", "backups", "--website", &website, "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&o).matches(" verified: ").count(),
+        1,
+        "one verified backup: {}",
+        text(&o)
+    );
+
+    // A key file that is not one is refused in one sentence before anything runs.
+    let wrong = tmp.path().join("not-a-key");
+    std::fs::write(&wrong, "bukan kunci").unwrap();
+    let o = bare_warta(&home)
+        .args(["site", "backup", "--website", &website, "--data"])
+        .arg(&data)
+        .arg("--secrets-key-file")
+        .arg(&wrong)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not-a-key"), "{}", text(&o));
 }
