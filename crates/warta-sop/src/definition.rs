@@ -38,6 +38,13 @@ pub struct Action {
     pub to: String,
     /// Whether the actor must give a note or reason (reject, return, send back, not publish).
     pub requires_note: bool,
+    /// Whether the actor must name the user who acts next (a disposition "to whom"): a user
+    /// holding the actor role of the step the action leads to. Never on an action into a final
+    /// step (nobody acts there).
+    pub requires_assignee: bool,
+    /// Whether the actor must give an instruction (a disposition, directing the team, giving
+    /// direction).
+    pub requires_instruction: bool,
 }
 
 /// One step of an SOP's table, or a final outcome.
@@ -80,6 +87,9 @@ pub struct Definition {
     pub name: Text,
     /// Id of the step new items enter.
     pub start: String,
+    /// Standard time of the whole procedure (SOP-D: 2–5 working days); `StandardTime::None`
+    /// when the SOP gives none.
+    pub total: StandardTime,
     /// When the SOP's clock runs.
     pub calendar: CalendarSpec,
     /// Roles in file order.
@@ -124,6 +134,7 @@ struct RawDefinition {
     id: String,
     name: Text,
     start: String,
+    total: Option<String>,
     calendar: RawCalendar,
     #[serde(default)]
     roles: Vec<RawRole>,
@@ -174,6 +185,10 @@ struct RawAction {
     to: String,
     #[serde(default)]
     requires_note: bool,
+    #[serde(default)]
+    requires_assignee: bool,
+    #[serde(default)]
+    requires_instruction: bool,
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -201,6 +216,15 @@ pub fn parse(source: &str, text: &str) -> Result<Definition, SopError> {
         Err(m) => {
             problem(None, ProblemKind::BadCalendar, format!("calendar: {m}"));
             None
+        }
+    };
+
+    let total = match raw.total.as_deref().map(StandardTime::parse) {
+        None => StandardTime::None,
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            problem(None, ProblemKind::BadTime, format!("total: {e}"));
+            StandardTime::None
         }
     };
 
@@ -295,6 +319,22 @@ pub fn parse(source: &str, text: &str) -> Result<Definition, SopError> {
                     format!("action \"{}\" is defined twice", a.id),
                 );
             }
+            if a.requires_assignee
+                && raw
+                    .steps
+                    .iter()
+                    .find(|t| t.id == a.to)
+                    .is_some_and(|t| t.is_final || t.actor.is_none())
+            {
+                problem(
+                    id,
+                    ProblemKind::AssigneeWithoutActor,
+                    format!(
+                        "action \"{}\" requires an assignee but leads to \"{}\", where nobody acts",
+                        a.id, a.to
+                    ),
+                );
+            }
             if !step_ids.contains(a.to.as_str()) {
                 problem(
                     id,
@@ -322,6 +362,8 @@ pub fn parse(source: &str, text: &str) -> Result<Definition, SopError> {
                     id: a.id.clone(),
                     to: a.to.clone(),
                     requires_note: a.requires_note,
+                    requires_assignee: a.requires_assignee,
+                    requires_instruction: a.requires_instruction,
                 })
                 .collect(),
         });
@@ -363,6 +405,7 @@ pub fn parse(source: &str, text: &str) -> Result<Definition, SopError> {
             id: raw.id,
             name: raw.name,
             start: raw.start,
+            total,
             calendar,
             roles: raw
                 .roles

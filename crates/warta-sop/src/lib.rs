@@ -91,6 +91,8 @@ pub enum ProblemKind {
     DeadEnd,
     /// A step cannot be reached from the start step.
     Unreachable,
+    /// An action requires an assignee but leads to a step where nobody acts.
+    AssigneeWithoutActor,
 }
 
 /// One problem of a definition file. Displays as `file: step "id": message`.

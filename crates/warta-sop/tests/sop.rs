@@ -146,6 +146,16 @@ fn sop_d_branches_and_loops() {
     assert_eq!(targets("verify"), ["acknowledge", "resolve"]);
     assert_eq!(d.step("resolve").unwrap().number, 7);
     assert_eq!(d.step("resolve").unwrap().standard.display(), "1-2 d");
+    // The whole procedure: 2-5 working days.
+    assert_eq!(d.total.display(), "2-5 d");
+    // The disposition names to whom and the instruction; directing the team gives one.
+    let dispose = d.action("dispose", "dispose").unwrap();
+    assert!(dispose.requires_assignee && dispose.requires_instruction);
+    let direct = d.action("direct", "direct").unwrap();
+    assert!(direct.requires_instruction && !direct.requires_assignee);
+    assert!(d.action("verify", "incomplete").unwrap().requires_note);
+    // SOP-B gives no total.
+    assert_eq!(builtin()[1].total, StandardTime::None);
 }
 
 // ---------- refusals ----------
@@ -294,6 +304,19 @@ fn malformed_definitions_are_refused_naming_file_step_and_problem() {
             mutate("actor = \"clerk\"\n", ""),
             ProblemKind::MissingActor,
             r#"sops/x.toml: step "one": has no actor"#,
+        ),
+        (
+            mutate(
+                r#"{ id = "go", to = "done" }"#,
+                r#"{ id = "go", to = "done", requires_assignee = true }"#,
+            ),
+            ProblemKind::AssigneeWithoutActor,
+            r#"sops/x.toml: step "one": action "go" requires an assignee but leads to "done", where nobody acts"#,
+        ),
+        (
+            mutate(r#"start = "one""#, "start = \"one\"\ntotal = \"soon\""),
+            ProblemKind::BadTime,
+            r#"sops/x.toml: total: bad standard time "soon": unknown unit; use m, h or d (expected e.g. "15m", "3h", "1d", "1-3h", "1-2d" or "none")"#,
         ),
     ];
     for (text, kind, line) in cases {
