@@ -1106,6 +1106,9 @@ pub enum ChangeKind {
     /// The website guard: an incident opened, folded, resolved, a watched page or a baseline
     /// changed (admins and publishers).
     Guard,
+    /// An incident (SOP-D, SOP-B): opened, an action taken, a comment or evidence added, a
+    /// step overdue. `incident_id` names it.
+    Incident,
     /// The stream could not say what changed since `Last-Event-ID`: refetch everything.
     Resync,
     /// The first event of every stream, after any replay: its `seq` is where the feed stands
@@ -1126,6 +1129,10 @@ pub struct ChangeEvent {
     /// The item concerned, for item, comment, attachment, lock and publishing events.
     #[ts(type = "number | null")]
     pub item_id: Option<i64>,
+    /// The incident concerned, for incident events (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub incident_id: Option<i64>,
     pub at: DateTime<Utc>,
     /// The audit entry's kind, e.g. `item.saved`, `item.lock_expired` (`resync` for a resync).
     pub change: String,
@@ -1480,6 +1487,239 @@ pub struct GuardIncident {
 pub struct GuardResolveRequest {
     #[serde(default)]
     pub note: String,
+}
+
+// ---------- incidents (SOP-D, SOP-B) ----------
+
+/// A user as named in an incident's roles and history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct UserRef {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// The users holding one role of an SOP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SopRoleHolders {
+    /// Role id of the SOP's definition (e.g. `examiner`).
+    pub role: String,
+    /// The role's name in Indonesian.
+    pub name: String,
+    pub users: Vec<UserRef>,
+}
+
+/// Who holds each role of an SOP (`GET /sops/{sop}/roles`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SopRoles {
+    pub sop: String,
+    /// Every role of the SOP, in the definition's order (empty `users` when nobody holds it).
+    pub roles: Vec<SopRoleHolders>,
+}
+
+/// One role's holders in `PUT /sops/{sop}/roles`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SopRoleAssignment {
+    pub role: String,
+    #[ts(type = "number[]")]
+    pub user_ids: Vec<i64>,
+}
+
+/// Sets who holds the SOP's roles: every role of the SOP is set to the users given for it
+/// (a role left out is held by nobody).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct SopRolesInput {
+    pub roles: Vec<SopRoleAssignment>,
+}
+
+/// Where an incident stands in its SOP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentStepState {
+    pub step: String,
+    pub number: u32,
+    /// The SOP role that acts in this step (`None` in a final step).
+    pub actor: Option<String>,
+    pub is_final: bool,
+    pub entered_at: DateTime<Utc>,
+    /// In the SOP's calendar; `None` for a final step or a step without a standard time.
+    pub due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+/// An incident in lists and "my tasks".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentSummary {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// `sop-d` or `sop-b`.
+    pub sop: String,
+    pub title: String,
+    /// `form` (a person's report) or `guard` (opened by the website guard).
+    pub source: String,
+    /// The guard incident it was opened from (`source` = `guard`).
+    #[ts(type = "number | null")]
+    pub guard_incident_id: Option<i64>,
+    /// `open` or `closed` (in a final step).
+    pub state: String,
+    pub current: IncidentStepState,
+    /// How often the work was sent back to be done again (SOP-D: verify → resolve).
+    pub loops: u32,
+    /// Who reported it: the user who filed the form, or `website guard`.
+    pub reporter: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// What an action carries besides the note: the disposition's "to whom" and instruction.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub assignee_id: Option<i64>,
+    /// The assignee's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub instruction: Option<String>,
+}
+
+/// One visit of a step (a row of the incident's step history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentStepVisit {
+    pub step: String,
+    pub number: u32,
+    pub entered_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// When the step was left (`None`: the current step).
+    pub left_at: Option<DateTime<Utc>>,
+    /// Who took the action that left the step.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub note: Option<String>,
+    pub payload: IncidentPayload,
+    /// Standard time in minutes of the SOP's calendar (`None` when the step has none).
+    #[ts(type = "number | null")]
+    pub standard_minutes: Option<i64>,
+    /// Minutes spent, counted in the SOP's calendar (up to now for the current step).
+    #[ts(type = "number")]
+    pub actual_minutes: i64,
+    /// Whether it was left by its due time (`None`: no due time, or still in time).
+    pub met: Option<bool>,
+    /// When the hub announced that the step passed its due time (once per visit).
+    pub overdue_notified_at: Option<DateTime<Utc>>,
+}
+
+/// An action the caller may take now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentAction {
+    pub id: String,
+    /// Step the incident moves to.
+    pub to: String,
+    pub requires_note: bool,
+    pub requires_instruction: bool,
+    /// The SOP role the assignee must hold, when the action names one.
+    pub assignee_role: Option<String>,
+    /// Who may be named (holders of `assignee_role`).
+    pub assignees: Vec<UserRef>,
+}
+
+/// A file kept as evidence, named by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentEvidence {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// `upload` (a file a person attached) or `guard` (a page version the website guard
+    /// kept, attached by reference).
+    pub source: String,
+    pub sha256: String,
+    pub filename: String,
+    #[ts(type = "number")]
+    pub size: i64,
+    /// For guard evidence: `good` (the last good version), `bad` (the version that raised
+    /// the alarm) or `crawler` (what a search crawler got).
+    pub label: String,
+    /// Who attached it (`None`: the website guard).
+    pub added_by: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// The whole incident's time against the SOP's total (SOP-D: 2–5 working days).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentElapsed {
+    /// Minutes from opening to closing (or now), counted in the SOP's calendar.
+    #[ts(type = "number")]
+    pub working_minutes: i64,
+    /// The SOP's total, lower bound, in minutes of its calendar (`None`: the SOP gives none).
+    #[ts(type = "number | null")]
+    pub total_min_minutes: Option<i64>,
+    #[ts(type = "number | null")]
+    pub total_max_minutes: Option<i64>,
+    /// The total as the SOP writes it (`2-5 d`, `–`).
+    pub total: String,
+    /// Whether the elapsed time is past the total's upper bound.
+    pub over: bool,
+}
+
+/// One incident with its history, actions, comments and evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentDetail {
+    pub summary: IncidentSummary,
+    pub description: String,
+    /// The final step it ended in (`None` while open).
+    pub final_step: Option<String>,
+    /// The user the last disposition named, if any.
+    pub assignee: Option<UserRef>,
+    /// What the caller may do now.
+    pub actions: Vec<IncidentAction>,
+    /// Every visit of a step, oldest first.
+    pub history: Vec<IncidentStepVisit>,
+    pub elapsed: IncidentElapsed,
+    pub comments: Vec<Comment>,
+    pub evidence: Vec<IncidentEvidence>,
+}
+
+/// A person's incident report (the form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct NewIncident {
+    /// `sop-d` (network security) or `sop-b` (website security).
+    pub sop: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Takes an action of the incident's current step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IncidentActionRequest {
+    #[serde(default)]
+    #[ts(optional)]
+    pub note: Option<String>,
+    /// The user who acts next (actions that require one: the disposition).
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub assignee_id: Option<i64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub instruction: Option<String>,
 }
 
 #[cfg(test)]

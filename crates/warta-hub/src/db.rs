@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_blob_grants.sql"),
     include_str!("../migrations/0012_site_backups.sql"),
     include_str!("../migrations/0013_guard.sql"),
+    include_str!("../migrations/0014_incidents.sql"),
 ];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.

@@ -1,7 +1,9 @@
 //! The demo office: one user per role and a few items in different steps, so a newcomer
 //! can click through the whole procedure. Seeded only into an empty database.
 
-use warta_api::{ActionRequest, ItemContent, NewUser, Role, SaveItem};
+use warta_api::{
+    ActionRequest, ItemContent, NewUser, Role, SaveItem, SopRoleAssignment, SopRolesInput,
+};
 
 use crate::office::Office;
 
@@ -19,6 +21,60 @@ const USERS: &[(&str, &str, &[Role], &str)] = &[
         "Pimpinan",
     ),
     ("publisher", "Putu Webmaster", &[Role::Publisher], "Tim IT"),
+];
+
+/// The people of the incident SOPs: (username, display name, unit, SOP, role). Each also holds
+/// the office's reporter role (every account holds one), so they can send material too.
+const SOP_USERS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "pemeriksa",
+        "Agus Pemeriksa TI",
+        "Bidang TIK",
+        "sop-d",
+        "examiner",
+    ),
+    (
+        "teknisi",
+        "Tono Tim Teknis",
+        "Bidang TIK",
+        "sop-d",
+        "tech_team",
+    ),
+    (
+        "kasi",
+        "Siti Kasi Keamanan Jaringan",
+        "Bidang TIK",
+        "sop-d",
+        "supervisor",
+    ),
+    (
+        "kabid",
+        "Bambang Kabid TIK",
+        "Bidang TIK",
+        "sop-d",
+        "administrator",
+    ),
+    (
+        "aptika",
+        "Dewi Bidang Aptika",
+        "Bidang Aptika",
+        "sop-b",
+        "division",
+    ),
+    (
+        "kabid.aptika",
+        "Hendra Kabid Aptika",
+        "Bidang Aptika",
+        "sop-b",
+        "head",
+    ),
+    (
+        "webteam",
+        "Wawan Tim Pengelola Website",
+        "Bidang Aptika",
+        "sop-b",
+        "web_team",
+    ),
 ];
 
 fn content(title: &str, body: &str) -> ItemContent {
@@ -47,6 +103,33 @@ pub(crate) fn seed(office: &Office) -> anyhow::Result<()> {
                 unit: (*unit).into(),
             },
         )?;
+    }
+    // One user per role of SOP-D and SOP-B, so a newcomer can walk an incident.
+    let admin = office.user_caller("admin")?;
+    let mut holders: std::collections::BTreeMap<(&str, &str), Vec<i64>> = Default::default();
+    for (username, name, unit, sop, role) in SOP_USERS {
+        let user = office.add_user(
+            None,
+            NewUser {
+                username: (*username).into(),
+                display_name: (*name).into(),
+                password: DEMO_PASSWORD.into(),
+                roles: vec![Role::Reporter],
+                unit: (*unit).into(),
+            },
+        )?;
+        holders.entry((sop, role)).or_default().push(user.id);
+    }
+    for sop in ["sop-d", "sop-b"] {
+        let roles = holders
+            .iter()
+            .filter(|((s, _), _)| *s == sop)
+            .map(|((_, role), ids)| SopRoleAssignment {
+                role: (*role).into(),
+                user_ids: ids.clone(),
+            })
+            .collect();
+        office.set_sop_roles(&admin, sop, SopRolesInput { roles })?;
     }
     let reporter = office.user_caller("reporter")?;
     let editor = office.user_caller("editor")?;

@@ -16,7 +16,9 @@
 //! at most [`REPLAY_LIMIT`] entries, else it is told to resync) — also after a hub restart.
 //!
 //! Who may see an event is decided by the same rule as the item list ([`Office::can_view_item`]):
-//! the item's author and whether it is published are read together with the entry.
+//! the item's author and whether it is published are read together with the entry. Incident
+//! events (`incident.*` entries, linked to their incident in `incident_audit`) follow the
+//! incidents' rule ([`Office::can_view_incident`]).
 
 use crate::db::Cached as _;
 use std::collections::VecDeque;
@@ -50,12 +52,21 @@ pub(crate) struct Change {
     /// For item events: the item's author and whether it is published.
     author_id: Option<i64>,
     published: bool,
+    /// For incident events: the incident's SOP and who reported it.
+    incident_sop: Option<String>,
+    incident_reporter: Option<i64>,
 }
 
 impl Change {
     /// Whether `caller` may see this change (same rules as reading what it is about).
-    pub(crate) fn visible_to(&self, caller: &Caller) -> bool {
+    pub(crate) fn visible_to(&self, caller: &Caller, office: &Office) -> bool {
         match self.event.kind {
+            ChangeKind::Incident => match (self.event.incident_id, &self.incident_sop) {
+                (Some(_), Some(sop)) => {
+                    office.can_view_incident(caller, sop, self.incident_reporter)
+                }
+                _ => false,
+            },
             ChangeKind::Users => caller.has(Role::Admin),
             ChangeKind::Targets | ChangeKind::Guard => {
                 caller.has(Role::Admin) || caller.has(Role::Publisher)
@@ -86,6 +97,9 @@ pub(crate) enum Signal {
 pub fn kind_of(audit_kind: &str, item_id: Option<i64>) -> Option<ChangeKind> {
     let k = match audit_kind {
         "refused" => return None,
+        k if k.starts_with("incident.") => ChangeKind::Incident,
+        // Who holds an SOP's roles: part of the users' set-up.
+        k if k.starts_with("sop_roles.") => ChangeKind::Users,
         "item.comment" => ChangeKind::Comment,
         "item.attached" | "item.attach" => ChangeKind::Attachment,
         "item.claimed" | "item.released" | "item.lock_broken" | "item.lock_expired" => {
@@ -115,8 +129,11 @@ pub(crate) fn read_changes(
     limit: usize,
 ) -> rusqlite::Result<(Vec<Change>, i64, usize)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT a.seq, a.kind, a.item_id, a.at, i.author_id, i.published_url IS NOT NULL
+        "SELECT a.seq, a.kind, a.item_id, a.at, i.author_id, i.published_url IS NOT NULL,
+                l.incident_id, n.sop, n.reported_by
          FROM audit a LEFT JOIN items i ON i.id = a.item_id
+         LEFT JOIN incident_audit l ON l.seq = a.seq
+         LEFT JOIN incidents n ON n.id = l.incident_id
          WHERE a.seq > ?1 AND a.seq <= ?2 ORDER BY a.seq LIMIT ?3",
     )?;
     let mut rows = stmt.query(params![after, upto, limit as i64])?;
@@ -138,6 +155,7 @@ pub(crate) fn read_changes(
                 seq,
                 kind: ck,
                 item_id,
+                incident_id: r.get(6)?,
                 at: DateTime::parse_from_rfc3339(&at)
                     .map(|d| d.with_timezone(&Utc))
                     .unwrap_or_default(),
@@ -145,6 +163,8 @@ pub(crate) fn read_changes(
             },
             author_id: r.get(4)?,
             published: r.get::<_, Option<bool>>(5)?.unwrap_or(false),
+            incident_sop: r.get(7)?,
+            incident_reporter: r.get(8)?,
         });
     }
     Ok((out, last, n))
@@ -364,6 +384,7 @@ pub(crate) async fn open_stream(
         seq: high,
         kind: ChangeKind::Ready,
         item_id: None,
+        incident_id: None,
         at: st.office.now(),
         change: "ready".into(),
     });
@@ -404,13 +425,14 @@ impl StreamState {
             Some(changes) => self.pending.extend(
                 changes
                     .into_iter()
-                    .filter(|c| c.visible_to(&self.caller))
+                    .filter(|c| c.visible_to(&self.caller, &self.office))
                     .map(|c| c.event),
             ),
             None => self.pending.push_back(api::ChangeEvent {
                 seq: upto,
                 kind: ChangeKind::Resync,
                 item_id: None,
+                incident_id: None,
                 at: self.office.now(),
                 change: "resync".into(),
             }),
@@ -462,7 +484,7 @@ impl StreamState {
                     if c.event.kind == ChangeKind::Users && !self.session_holds().await {
                         return None;
                     }
-                    if c.visible_to(&self.caller) {
+                    if c.visible_to(&self.caller, &self.office) {
                         return Some(c.event.clone());
                     }
                 }

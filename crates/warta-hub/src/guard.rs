@@ -19,8 +19,8 @@
 //!   ([`INJECTION`]) alarm in the window too.
 //! - **Incidents** (`guard_incidents`): at most one open per page; a repeat is folded into it (a
 //!   count and the time last seen). Opening, folding and resolving are audited, so the change
-//!   feed carries them to the app. A guard incident is the record the SOP-B workflow's
-//!   incident item will be opened from (issue 7).
+//!   feed carries them to the app. A new guard incident opens an SOP-B incident (issue 7,
+//!   `incidents.rs`) in the same transaction; a repeat is recorded on it.
 //! - **Evidence**: the bodies of the baseline, the published version, the last check, the last
 //!   good and the last bad version, and an incident's versions, are kept content-addressed in
 //!   `<data>/guard/<sha256>.html`; bodies nothing refers to any more are swept, and checks older
@@ -152,6 +152,16 @@ impl BodyStore {
         };
         write().map_err(|e| HubError::Internal(anyhow::anyhow!("storing a page body: {e}")))?;
         Ok(hash)
+    }
+
+    /// The file of a stored body, if the hash is a valid name.
+    pub(crate) fn file(&self, hash: &str) -> Option<PathBuf> {
+        self.path(hash)
+    }
+
+    /// The size of a stored body in bytes.
+    pub(crate) fn size(&self, hash: &str) -> Option<u64> {
+        std::fs::metadata(self.path(hash)?).ok().map(|m| m.len())
     }
 
     pub(crate) fn get(&self, hash: &str) -> Option<String> {
@@ -1396,6 +1406,7 @@ impl Office {
                 _ => Vec::new(),
             };
             incident_id = Some(open_or_fold(
+                self,
                 &tx,
                 &page,
                 &alarm,
@@ -1567,6 +1578,7 @@ impl Office {
                     vec![url.clone()],
                 );
                 let id = open_or_fold(
+                    self,
                     &tx,
                     &page,
                     std::slice::from_ref(&finding),
@@ -1709,6 +1721,8 @@ impl Office {
                  UNION SELECT last_bad_hash FROM guard_pages",
                 "SELECT good_hash FROM guard_incidents UNION SELECT bad_hash FROM guard_incidents
                  UNION SELECT crawler_hash FROM guard_incidents",
+                // Page versions SOP-B incidents hold as evidence.
+                "SELECT sha256 FROM incident_evidence WHERE source = 'guard'",
             ] {
                 for h in crate::db::all(&conn, sql, [], |r| r.get::<_, Option<String>>(0))?
                     .into_iter()
@@ -1808,6 +1822,7 @@ struct Evidence {
 
 /// Opens an incident on the page, or folds the findings into its open one; audited.
 fn open_or_fold(
+    office: &Office,
     tx: &Connection,
     page: &PageRow,
     findings: &[Finding],
@@ -1856,6 +1871,13 @@ fn open_or_fold(
                 json!({ "incident": id, "page": page.id, "url": page.url, "kinds": kinds,
                         "new_kinds": new_kinds }),
             )?;
+            // The SOP-B incident opened from it hears of the repeat (no second incident).
+            let count: i64 = tx.row(
+                "SELECT count FROM guard_incidents WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            office.fold_into_guard_incident(tx, id, count, evidence.bad.as_ref(), now)?;
             Ok(id)
         }
         None => {
@@ -1886,6 +1908,21 @@ fn open_or_fold(
                 json!({ "incident": id, "page": page.id, "url": page.url, "kinds": kinds,
                         "evidence": words, "good_hash": evidence.good,
                         "bad_hash": evidence.bad }),
+            )?;
+            // SOP-B runs from here: an incident at its first step, the evidence attached.
+            let kinds: Vec<String> = kinds.into_iter().collect();
+            office.open_incident_from_guard(
+                tx,
+                id,
+                &page.url,
+                &kinds,
+                &words,
+                &[
+                    ("good", evidence.good.as_ref()),
+                    ("bad", evidence.bad.as_ref()),
+                    ("crawler", evidence.crawler.as_ref()),
+                ],
+                now,
             )?;
             Ok(id)
         }

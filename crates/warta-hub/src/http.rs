@@ -238,6 +238,7 @@ pub fn routes() -> OpenApiRouter<Arc<Office>> {
         .merge(crate::uploads::routes())
         .merge(crate::guard_http::routes())
         .merge(crate::reports::routes())
+        .merge(crate::incidents_http::routes())
         .routes(routes!(download))
         .routes(routes!(download_signed))
         .routes(routes!(blob_exists, put_blob))
@@ -1289,7 +1290,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-async fn serve_file(
+pub(crate) async fn serve_file(
     (path, mime, name): (std::path::PathBuf, String, String),
 ) -> HubResult<Response> {
     let file = tokio::fs::File::open(&path)

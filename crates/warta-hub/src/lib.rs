@@ -18,6 +18,8 @@ pub mod events;
 pub mod guard;
 mod guard_http;
 pub mod http;
+pub mod incidents;
+mod incidents_http;
 mod live;
 pub mod media;
 mod memo;
@@ -111,6 +113,7 @@ pub struct RunningHub {
     backups: Option<backup::Scheduler>,
     site_backups: site_backup::Scheduler,
     guard: guard::Scheduler,
+    overdue: incidents::OverdueScheduler,
     grace: Duration,
 }
 
@@ -146,6 +149,7 @@ impl RunningHub {
         }
         self.site_backups.cancel();
         self.guard.stop(self.grace).await;
+        self.overdue.stop(self.grace).await;
         self.handle.graceful_shutdown(Some(self.grace));
         let _ = self.task.await;
         if let Some(b) = self.backups {
@@ -217,6 +221,8 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     let site_backups = site_backup::Scheduler::start(office.clone());
     // The website guard checks the watched pages around the clock.
     let guard = office.start_guard();
+    // Incident steps that pass their due time are announced, once each.
+    let overdue = office.start_incident_overdue();
     tracing::info!(url = %base_url, listen = %addr, scheme, "hub listening");
     Ok(RunningHub {
         addr,
@@ -229,6 +235,7 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
         backups,
         site_backups,
         guard,
+        overdue,
         grace,
     })
 }

@@ -162,7 +162,7 @@ pub struct Office {
     pub(crate) config: HubConfig,
     pub(crate) blobs: warta_media::BlobStore,
     sops: Vec<Definition>,
-    holidays: RwLock<Holidays>,
+    pub(crate) holidays: RwLock<Holidays>,
     site: StaticSite,
     pub(crate) site_base: RwLock<String>,
     /// Signs attachment URLs for frames and <img> tags that cannot send a bearer token.
@@ -196,6 +196,9 @@ pub struct Office {
     pub(crate) media_memo: Arc<crate::memo::Memo<api::MediaSettings>>,
     /// Perceptual hashes of every photo, for near-duplicate search (see `attachments.rs`).
     pub(crate) prints: crate::attachments::Prints,
+    /// Which SOPs each user holds a role in, for the live feed's incident filter
+    /// (`incidents.rs`).
+    pub(crate) incident_staff: crate::incidents::Staff,
 }
 
 /// The database connection, locked, inside the current *group commit*.
@@ -470,10 +473,12 @@ impl Office {
             sessions,
             media_memo,
             prints: Default::default(),
+            incident_staff: Default::default(),
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
         office.sweep_uploads()?;
+        office.load_incident_staff()?;
         crate::attachments::look_for_ffmpeg_soon();
         if office.config.demo {
             crate::demo::seed(&office)?;

@@ -53,6 +53,7 @@ client use it. Sign in with `POST /api/v1/auth/login` and send the token as \
         (name = "site backups", description = "Backups of the websites' content, restores and their proof"),
         (name = "guard", description = "The website guard: watched pages, checks, incidents"),
         (name = "reports", description = "Reports (DOCX, PDF, CSV) and the dashboard's per-step figures"),
+        (name = "incidents", description = "Security incidents (SOP-D, SOP-B): who holds the SOPs' roles, incidents, their steps, evidence and timeline"),
         (name = "office", description = "SOPs, holidays, media settings, audit log"),
         (name = "meta", description = "Health check and this document"),
     )

@@ -1099,10 +1099,32 @@ async fn the_demo_office_has_one_user_per_role_and_items_in_each_step() {
         .map(|u| u["username"].as_str().unwrap())
         .collect();
     names.sort();
+    // One per SOP-A role, and one per role of the incident SOPs (SOP-D, SOP-B).
     assert_eq!(
         names,
-        ["admin", "editor", "official", "publisher", "reporter"]
+        [
+            "admin",
+            "aptika",
+            "editor",
+            "kabid",
+            "kabid.aptika",
+            "kasi",
+            "official",
+            "pemeriksa",
+            "publisher",
+            "reporter",
+            "teknisi",
+            "webteam"
+        ]
     );
+    for sop in ["sop-d", "sop-b"] {
+        let roles = admin
+            .ok(Method::GET, &format!("/api/v1/sops/{sop}/roles"), None)
+            .await;
+        for r in roles["roles"].as_array().unwrap() {
+            assert_eq!(r["users"].as_array().unwrap().len(), 1, "{sop}: {r}");
+        }
+    }
     // The published demo item is on the local site.
     let index = String::from_utf8(fetch(&t, &t.url("/site/")).await).unwrap();
     assert!(index.contains("Pemprov raih penghargaan keterbukaan informasi"));

@@ -14,7 +14,11 @@ seq: number, kind: ChangeKind,
 /**
  * The item concerned, for item, comment, attachment, lock and publishing events.
  */
-item_id: number | null, at: string, 
+item_id: number | null, 
+/**
+ * The incident concerned, for incident events (absent otherwise).
+ */
+incident_id?: number, at: string, 
 /**
  * The audit entry's kind, e.g. `item.saved`, `item.lock_expired` (`resync` for a resync).
  */

@@ -3,4 +3,4 @@
 /**
  * What a [`ChangeEvent`] is about; clients refetch what shows it.
  */
-export type ChangeKind = "item" | "comment" | "attachment" | "lock" | "publishing" | "users" | "targets" | "settings" | "guard" | "resync" | "ready";
+export type ChangeKind = "item" | "comment" | "attachment" | "lock" | "publishing" | "users" | "targets" | "settings" | "guard" | "incident" | "resync" | "ready";
