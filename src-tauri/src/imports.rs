@@ -40,6 +40,8 @@ pub enum Code {
     UnreadableFile,
     /// The outbox entry is being sent right now.
     Busy,
+    /// A file (a downloaded report) cannot be written where the user chose.
+    UnwritableFile,
     Internal,
 }
 

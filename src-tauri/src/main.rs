@@ -12,6 +12,7 @@ mod connection;
 mod imports;
 mod options;
 mod outbox;
+mod reports;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -85,6 +86,7 @@ fn main() {
             outbox::outbox_retry,
             outbox::outbox_remove,
             outbox::outbox_wake,
+            reports::save_report,
         ])
         .setup(move |app| {
             app.manage(Session::default());

@@ -41,5 +41,6 @@ describe("routes", () => {
     expect(parseRoute("#/item/12/revisions")).toEqual({ name: "item", id: 12, tab: "revisions" });
     expect(parseRoute("#/item/abc")).toEqual({ name: "tasks" });
     expect(parseRoute("#/published")).toEqual({ name: "published" });
+    expect(parseRoute("#/dashboard")).toEqual({ name: "dashboard" });
   });
 });

@@ -1,6 +1,7 @@
 // The one client of the hub's HTTP API (docs/API.md). Every route has a typed method here; every
 // failure becomes a `HubError` carrying the hub's `ApiError` body, so screens switch on `code`.
 import { invoke } from "@tauri-apps/api/core";
+import type { Dashboard } from "./bindings/Dashboard";
 import type { ActionRequest } from "./bindings/ActionRequest";
 import type { SitePublishedRestoreInput } from "./bindings/SitePublishedRestoreInput";
 import type { ApiError } from "./bindings/ApiError";
@@ -319,6 +320,13 @@ export const hub = {
   restorePublished: (target: number, req: SitePublishedRestoreInput) =>
     json<SiteRestoreReport>("POST", `/api/v1/targets/${target}/restore-published`, req),
   siteRestores: (target: number) => json<SiteRestoreReport[]>("GET", `/api/v1/targets/${target}/site-restores`),
+  /** Per SOP and step, the met rate and times of a period (`dashboardPath` in reports.ts). */
+  dashboard: (path: string) => json<Dashboard>("GET", path),
+  /** A report or SOP print (`reportPath`, `sopPath` in reports.ts) as bytes. */
+  async report(path: string): Promise<Blob> {
+    const res = await send("GET", path);
+    return res.blob();
+  },
   guardSites: () => json<GuardSite[]>("GET", "/api/v1/guard/sites"),
   setGuardSite: (target: number, req: GuardSiteInput) => json<GuardSite>("PUT", `/api/v1/guard/sites/${target}`, req),
   guardPages: (target?: number) =>

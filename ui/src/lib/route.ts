@@ -1,5 +1,5 @@
 // Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`,
-// `#/sessions`, `#/outbox`, `#/guard`.
+// `#/sessions`, `#/outbox`, `#/guard`, `#/dashboard`.
 
 export type ItemTab = "content" | "page" | "timeline" | "revisions";
 
@@ -12,7 +12,8 @@ export type Route =
   | { name: "admin" }
   | { name: "sessions" }
   | { name: "outbox" }
-  | { name: "guard" };
+  | { name: "guard" }
+  | { name: "dashboard" };
 
 const TABS: readonly ItemTab[] = ["content", "page", "timeline", "revisions"];
 
@@ -33,6 +34,8 @@ export function parseRoute(hash: string): Route {
       return { name: "outbox" };
     case "guard":
       return { name: "guard" };
+    case "dashboard":
+      return { name: "dashboard" };
     case "item": {
       const id = Number(parts[1]);
       if (!Number.isInteger(id) || id <= 0) return { name: "tasks" };

@@ -27,6 +27,7 @@ export type ShellErrorCode =
   | "empty_title"
   | "unreadable_file"
   | "busy"
+  | "unwritable_file"
   | "internal";
 
 /** Every code, so the catalog test can check each has a text. */
@@ -44,6 +45,7 @@ export const SHELL_ERROR_CODES: Record<ShellErrorCode, true> = {
   empty_title: true,
   unreadable_file: true,
   busy: true,
+  unwritable_file: true,
   internal: true,
 };
 
@@ -161,4 +163,28 @@ export async function attachPhoto(itemId: number, file: File): Promise<Attachmen
   }
   if (outcome.attachment) return outcome.attachment;
   throw new AttachProblem(outcome.problem ?? { code: "hub", message: "no attachment" });
+}
+
+/**
+ * Saves a downloaded report: inside Tauri the shell asks where with the system's save dialog
+ * (`save_report`) and resolves to the path written, or `null` when the user closed it; in a
+ * browser the browser's own download takes it.
+ */
+export async function saveReport(name: string, blob: Blob): Promise<string | null> {
+  if (isTauri()) {
+    const bytes = Array.from(new Uint8Array(await blob.arrayBuffer()));
+    return call<string | null>("save_report", { name, bytes });
+  }
+  const url = URL.createObjectURL(blob);
+  try {
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+  return name;
 }
