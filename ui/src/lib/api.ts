@@ -51,6 +51,11 @@ import type { GuardPageUpdate } from "./bindings/GuardPageUpdate";
 import type { GuardCheck } from "./bindings/GuardCheck";
 import type { GuardIncident } from "./bindings/GuardIncident";
 import type { GuardIncidentSummary } from "./bindings/GuardIncidentSummary";
+import type { IncidentActionRequest } from "./bindings/IncidentActionRequest";
+import type { IncidentDetail } from "./bindings/IncidentDetail";
+import type { IncidentEvidence } from "./bindings/IncidentEvidence";
+import type { IncidentSummary } from "./bindings/IncidentSummary";
+import type { NewIncident } from "./bindings/NewIncident";
 import { browserTokens, shellTokens, type TokenPlace, type TokenStorage } from "./connection";
 
 /** A non-2xx answer from the hub (or no answer at all: status 0, code `internal`). */
@@ -341,6 +346,40 @@ export const hub = {
     json<GuardIncidentSummary[]>("GET", state ? `/api/v1/guard/incidents?state=${state}` : "/api/v1/guard/incidents"),
   guardIncident: (id: number) => json<GuardIncident>("GET", `/api/v1/guard/incidents/${id}`),
   resolveGuardIncident: (id: number, note: string) => json<GuardIncident>("POST", `/api/v1/guard/incidents/${id}/resolve`, { note }),
+  incidents: (state: "open" | "closed" | "all", sop: "sop-d" | "sop-b" | "all") =>
+    json<IncidentSummary[]>("GET", `/api/v1/incidents?state=${state}&sop=${sop}`),
+  incidentTasks: () => json<IncidentSummary[]>("GET", "/api/v1/incidents/tasks"),
+  incident: (id: number) => json<IncidentDetail>("GET", `/api/v1/incidents/${id}`),
+  createIncident: (req: NewIncident) => json<IncidentDetail>("POST", "/api/v1/incidents", req),
+  actOnIncident: (id: number, action: string, req: IncidentActionRequest) =>
+    json<IncidentDetail>("POST", `/api/v1/incidents/${id}/actions/${enc(action)}`, req),
+  commentOnIncident: (id: number, body: string) => json<Comment>("POST", `/api/v1/incidents/${id}/comments`, { body }),
+  incidentTimeline: (id: number) => json<TimelineEntry[]>("GET", `/api/v1/incidents/${id}/timeline`),
+  /** Attaches a file as evidence (the raw body; evidence files are small: logs, captures). */
+  async addIncidentEvidence(id: number, file: File): Promise<IncidentEvidence> {
+    const base = await connect();
+    let res: Response;
+    try {
+      res = await fetch(`${base}/api/v1/incidents/${id}/evidence?filename=${enc(file.name)}`, {
+        method: "POST",
+        headers: headers({ "Content-Type": "application/octet-stream" }),
+        body: file,
+      });
+    } catch (e) {
+      throw new NetworkError(e);
+    }
+    if (!res.ok) {
+      const err = errorFromBody(res.status, await res.text().catch(() => ""));
+      if (err.body.code === "unauthenticated" && token && onUnauthenticated) onUnauthenticated();
+      throw err;
+    }
+    return (await res.json()) as IncidentEvidence;
+  },
+  /** A piece of evidence's bytes (they need the auth header). */
+  async incidentEvidenceBlob(id: number, evidenceId: number): Promise<Blob> {
+    const res = await send("GET", `/api/v1/incidents/${id}/evidence/${evidenceId}/content`);
+    return res.blob();
+  },
   mediaSettings: () => json<MediaSettings>("GET", "/api/v1/settings/media"),
   setMediaSettings: (s: MediaSettings) => json<MediaSettings>("PUT", "/api/v1/settings/media", s),
 

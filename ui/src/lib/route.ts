@@ -1,5 +1,5 @@
 // Hash routes: `#/tasks`, `#/items`, `#/published`, `#/new`, `#/item/12`, `#/item/12/revisions`, `#/admin`,
-// `#/sessions`, `#/outbox`, `#/guard`, `#/dashboard`.
+// `#/sessions`, `#/outbox`, `#/guard`, `#/dashboard`, `#/incidents`, `#/incident/3`.
 
 export type ItemTab = "content" | "page" | "timeline" | "revisions";
 
@@ -13,7 +13,9 @@ export type Route =
   | { name: "sessions" }
   | { name: "outbox" }
   | { name: "guard" }
-  | { name: "dashboard" };
+  | { name: "dashboard" }
+  | { name: "incidents" }
+  | { name: "incident"; id: number };
 
 const TABS: readonly ItemTab[] = ["content", "page", "timeline", "revisions"];
 
@@ -36,6 +38,13 @@ export function parseRoute(hash: string): Route {
       return { name: "guard" };
     case "dashboard":
       return { name: "dashboard" };
+    case "incidents":
+      return { name: "incidents" };
+    case "incident": {
+      const id = Number(parts[1]);
+      if (!Number.isInteger(id) || id <= 0) return { name: "incidents" };
+      return { name: "incident", id };
+    }
     case "item": {
       const id = Number(parts[1]);
       if (!Number.isInteger(id) || id <= 0) return { name: "tasks" };
@@ -49,4 +58,8 @@ export function parseRoute(hash: string): Route {
 
 export function itemHref(id: number, tab?: ItemTab): string {
   return tab ? `#/item/${id}/${tab}` : `#/item/${id}`;
+}
+
+export function incidentHref(id: number): string {
+  return `#/incident/${id}`;
 }
