@@ -72,7 +72,7 @@ describe("catalogs", () => {
       ),
       ...["tasks", "items", "published"].flatMap((m) => ["title", "intro", "empty"].map((x) => `queue.${m}.${x}`)),
       ...["content", "page", "timeline", "revisions"].map((x) => `tab.${x}`),
-      ...["users", "units", "holidays", "media", "websites", "audit", "sops"].map((x) => `admin.tab.${x}`),
+      ...["users", "units", "holidays", "media", "websites", "audit", "sops", "soproles"].map((x) => `admin.tab.${x}`),
       ...[...ERROR_KINDS, "other"].map((k) => `publishing.error.${k}`),
       ...["publish", "unpublish"].map((a) => `publishing.action.${a}`),
       ...["pending", "done", "cancelled"].map((s) => `publishing.state.${s}`),

@@ -56,6 +56,8 @@ import type { IncidentDetail } from "./bindings/IncidentDetail";
 import type { IncidentEvidence } from "./bindings/IncidentEvidence";
 import type { IncidentSummary } from "./bindings/IncidentSummary";
 import type { NewIncident } from "./bindings/NewIncident";
+import type { SopRoles } from "./bindings/SopRoles";
+import type { SopRolesInput } from "./bindings/SopRolesInput";
 import { browserTokens, shellTokens, type TokenPlace, type TokenStorage } from "./connection";
 
 /** A non-2xx answer from the hub (or no answer at all: status 0, code `internal`). */
@@ -348,6 +350,8 @@ export const hub = {
   resolveGuardIncident: (id: number, note: string) => json<GuardIncident>("POST", `/api/v1/guard/incidents/${id}/resolve`, { note }),
   incidents: (state: "open" | "closed" | "all", sop: "sop-d" | "sop-b" | "all") =>
     json<IncidentSummary[]>("GET", `/api/v1/incidents?state=${state}&sop=${sop}`),
+  sopRoles: (sop: string) => json<SopRoles>("GET", `/api/v1/sops/${enc(sop)}/roles`),
+  setSopRoles: (sop: string, req: SopRolesInput) => json<SopRoles>("PUT", `/api/v1/sops/${enc(sop)}/roles`, req),
   incidentTasks: () => json<IncidentSummary[]>("GET", "/api/v1/incidents/tasks"),
   incident: (id: number) => json<IncidentDetail>("GET", `/api/v1/incidents/${id}`),
   createIncident: (req: NewIncident) => json<IncidentDetail>("POST", "/api/v1/incidents", req),
