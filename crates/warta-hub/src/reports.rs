@@ -6,6 +6,11 @@
 //! * The website status and damage report: guard checks run per website, incidents by kind
 //!   and one by one, restores with the checks before and after.
 //! * The SOP printed from its definition (any signed-in user).
+//! * One incident's report and, once it is closed, its completion report (whoever may see the
+//!   incident).
+//!
+//! Per-step figures come from `step_visits` (SOP-A's items) and `incident_steps` (SOP-D's and
+//! SOP-B's incidents).
 //!
 //! A period is whole days in the office's time zone (SOP-A's calendar), `to` included, at
 //! most 366 days. Reports and the dashboard are for admins, officials and publishers; a
@@ -45,6 +50,8 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<Office>> {
         .routes(routes!(activity_report))
         .routes(routes!(site_status_report))
         .routes(routes!(sop_report))
+        .routes(routes!(incident_report))
+        .routes(routes!(incident_completion_report))
 }
 
 fn report_allowed(caller: &Caller) -> HubResult<()> {
@@ -126,6 +133,7 @@ impl Period {
 }
 
 /// A written report: bytes, media type and a file name.
+#[derive(Debug)]
 pub struct ReportFile {
     pub bytes: Vec<u8>,
     pub format: Format,
@@ -211,24 +219,40 @@ impl Office {
         )
     }
 
-    /// Step visits of `sop`'s items that entered their step within the period.
+    /// Step visits of `sop`'s items (SOP-A: `step_visits`) and incidents (SOP-D, SOP-B:
+    /// `incident_steps`) that entered their step within the period.
     fn sop_visits(&self, sop: &str, p: &Period) -> HubResult<Vec<Visit>> {
         let conn = self.db();
-        Ok(crate::db::all(
+        let visit = |r: &rusqlite::Row<'_>| {
+            Ok(Visit {
+                step: r.get(0)?,
+                entered_at: r.get(1)?,
+                left_at: r.get(2)?,
+                due_at: r.get(3)?,
+            })
+        };
+        let mut visits = crate::db::all(
             &conn,
             "SELECT v.step, v.entered_at, v.left_at, v.due_at FROM step_visits v
              JOIN items i ON i.id = v.item_id
              WHERE i.sop = ?1 AND v.entered_at >= ?2 AND v.entered_at < ?3",
             params![sop, p.start, p.end],
-            |r| {
-                Ok(Visit {
-                    step: r.get(0)?,
-                    entered_at: r.get(1)?,
-                    left_at: r.get(2)?,
-                    due_at: r.get(3)?,
-                })
-            },
-        )?)
+            visit,
+        )?;
+        visits.extend(crate::db::all(
+            &conn,
+            "SELECT s.step, s.entered_at, s.left_at, s.due_at FROM incident_steps s
+             JOIN incidents i ON i.id = s.incident_id
+             WHERE i.sop = ?1 AND s.entered_at >= ?2 AND s.entered_at < ?3",
+            params![sop, p.start, p.end],
+            visit,
+        )?);
+        Ok(visits)
+    }
+
+    /// Whether the hub runs this SOP's workflow (SOP-A's items, SOP-D's and SOP-B's incidents).
+    fn runs_sop(def: &Definition) -> bool {
+        def.id == "sop-a" || crate::incidents::INCIDENT_SOPS.contains(&def.id.as_str())
     }
 
     fn step_stats(&self, def: &Definition, p: &Period) -> HubResult<Vec<stats::StepStats>> {
@@ -249,7 +273,8 @@ impl Office {
         let mut sops = Vec::new();
         for def in self.definitions() {
             let figures = self.step_stats(def, &p)?;
-            let tracked = def.id == "sop-a" || figures.iter().any(|s| s.count + s.in_progress > 0);
+            let tracked =
+                Self::runs_sop(def) || figures.iter().any(|s| s.count + s.in_progress > 0);
             sops.push(api::DashboardSop {
                 id: def.id.clone(),
                 name_id: def.name.id.clone(),
@@ -376,11 +401,49 @@ impl Office {
             ],
             rows,
         }));
+        let handled = self.incident_counts(&p)?;
+        blocks.push(Block::Paragraph(
+            lang.tr(
+                "Insiden keamanan yang ditangani menurut SOP (SOP-D gangguan keamanan jaringan, SOP-B keamanan website).",
+                "Security incidents handled under their SOP (SOP-D network security, SOP-B website security).",
+            )
+            .into(),
+        ));
+        blocks.push(Block::Table(Table {
+            caption: lang.tr("Insiden per SOP", "Incidents per SOP").into(),
+            columns: vec![
+                Column::new("SOP", 30),
+                Column::new(lang.tr("Dibuka", "Opened"), 10),
+                Column::new(lang.tr("Ditutup", "Closed"), 10),
+                Column::new(lang.tr("Masih terbuka", "Still open"), 10),
+                Column::new(lang.tr("Putaran verifikasi", "Verification loops"), 10),
+            ],
+            rows: handled
+                .iter()
+                .map(|(sop, opened, closed, open, loops)| {
+                    let name = self
+                        .definitions()
+                        .iter()
+                        .find(|d| &d.id == sop)
+                        .map_or_else(
+                            || sop.clone(),
+                            |d| format!("{}: {}", d.id.to_uppercase(), lang.pick(&d.name)),
+                        );
+                    vec![
+                        name,
+                        opened.to_string(),
+                        closed.to_string(),
+                        open.to_string(),
+                        loops.to_string(),
+                    ]
+                })
+                .collect(),
+        }));
 
         let mut n = 3;
         for def in self.definitions() {
             let figures = self.step_stats(def, &p)?;
-            if def.id != "sop-a" && figures.iter().all(|s| s.count + s.in_progress == 0) {
+            if !Self::runs_sop(def) && figures.iter().all(|s| s.count + s.in_progress == 0) {
                 continue;
             }
             blocks.push(Block::Heading(format!(
@@ -441,6 +504,29 @@ impl Office {
             count_kinds(&kinds, &mut resolved);
         }
         Ok((opened, resolved))
+    }
+
+    /// Per incident SOP: incidents opened in the period, closed in it, open at its end, and
+    /// the verification loops of those handled in it.
+    #[allow(clippy::type_complexity)]
+    fn incident_counts(&self, p: &Period) -> HubResult<Vec<(String, i64, i64, i64, i64)>> {
+        let conn = self.db();
+        let mut out = Vec::new();
+        for sop in crate::incidents::INCIDENT_SOPS {
+            let row: (i64, i64, i64, i64) = conn.query_row(
+                "SELECT
+                    count(CASE WHEN created_at >= ?2 AND created_at < ?3 THEN 1 END),
+                    count(CASE WHEN closed_at >= ?2 AND closed_at < ?3 THEN 1 END),
+                    count(CASE WHEN created_at < ?3 AND (closed_at IS NULL OR closed_at >= ?3) THEN 1 END),
+                    COALESCE(sum(CASE WHEN (created_at >= ?2 AND created_at < ?3)
+                                        OR (closed_at >= ?2 AND closed_at < ?3) THEN loops END), 0)
+                 FROM incidents WHERE sop = ?1",
+                params![sop, p.start, p.end],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            out.push((sop.to_owned(), row.0, row.1, row.2, row.3));
+        }
+        Ok(out)
     }
 
     fn guard_incident_totals(&self, p: &Period) -> HubResult<(i64, i64)> {
@@ -767,6 +853,260 @@ impl Office {
     }
 }
 
+impl Office {
+    /// The incident report of one incident (any time), or its completion report (once it is
+    /// closed: the outcome, the whole time against the SOP's total, the loops). Whoever may
+    /// see the incident may have its reports.
+    pub fn incident_document(
+        &self,
+        caller: &Caller,
+        id: i64,
+        lang: Lang,
+        completion: bool,
+    ) -> HubResult<Document> {
+        let inc = self.get_incident(caller, id)?;
+        let s = &inc.summary;
+        if completion && s.state != "closed" {
+            return Err(HubError::validation(
+                "id",
+                "the incident is still open: its completion report is made once it is closed",
+            ));
+        }
+        let def = self
+            .definitions()
+            .iter()
+            .find(|d| d.id == s.sop)
+            .ok_or(HubError::NotFound("SOP"))?;
+        let tz = self.office_tz();
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+        let activity = |step: &str| {
+            def.step(step)
+                .map_or_else(|| step.to_owned(), |st| lang.pick(&st.activity).to_owned())
+        };
+        let minutes = |m: i64| stats::minutes_label(m, lang);
+        let source = if s.source == "guard" {
+            format!(
+                "{}{}",
+                lang.tr("penjaga website", "website guard"),
+                s.guard_incident_id
+                    .map(|g| format!(" (#{g})"))
+                    .unwrap_or_default()
+            )
+        } else {
+            lang.tr("formulir laporan", "report form").to_owned()
+        };
+        let mut meta = vec![
+            (lang.tr("Nomor", "Number").to_owned(), format!("#{}", s.id)),
+            (
+                "SOP".to_owned(),
+                format!("{}: {}", def.id.to_uppercase(), lang.pick(&def.name)),
+            ),
+            (lang.tr("Judul", "Title").to_owned(), s.title.clone()),
+            (lang.tr("Sumber", "Source").to_owned(), source),
+            (
+                lang.tr("Dilaporkan oleh", "Reported by").to_owned(),
+                s.reporter.clone(),
+            ),
+            (lang.tr("Dibuka", "Opened").to_owned(), local(s.created_at)),
+        ];
+        if completion {
+            let outcome = inc
+                .final_step
+                .as_deref()
+                .and_then(|f| def.step(f))
+                .map(|st| format!("{} ({})", lang.pick(&st.activity), lang.pick(&st.output)))
+                .unwrap_or_default();
+            meta.push((
+                lang.tr("Ditutup", "Closed").to_owned(),
+                s.closed_at.map(local).unwrap_or_default(),
+            ));
+            meta.push((lang.tr("Hasil", "Outcome").to_owned(), outcome));
+            let e = &inc.elapsed;
+            meta.push((
+                lang.tr("Waktu kerja seluruhnya", "Working time in all")
+                    .to_owned(),
+                format!(
+                    "{} ({} {}; {})",
+                    minutes(e.working_minutes),
+                    lang.tr("standar", "standard"),
+                    e.total,
+                    if e.over {
+                        lang.tr("melebihi standar", "over the standard")
+                    } else {
+                        lang.tr("dalam standar", "within the standard")
+                    }
+                ),
+            ));
+            meta.push((
+                lang.tr("Putaran verifikasi", "Verification loops")
+                    .to_owned(),
+                s.loops.to_string(),
+            ));
+        } else {
+            let state = if s.state == "closed" {
+                lang.tr("ditutup", "closed").to_owned()
+            } else {
+                format!(
+                    "{}: {}. {}",
+                    lang.tr("terbuka, langkah", "open, step"),
+                    s.current.number,
+                    activity(&s.current.step)
+                )
+            };
+            meta.push((lang.tr("Status", "State").to_owned(), state));
+        }
+        meta.push(self.made_line(caller, lang));
+
+        let mut blocks = vec![
+            Block::Heading(lang.tr("1. Uraian", "1. Description").into()),
+            Block::Paragraph(if inc.description.trim().is_empty() {
+                "–".into()
+            } else {
+                inc.description.clone()
+            }),
+            Block::Heading(
+                lang.tr("2. Riwayat penanganan", "2. Handling, step by step")
+                    .into(),
+            ),
+        ];
+        let yes_no = |met: Option<bool>| match met {
+            Some(true) => lang.tr("ya", "yes").to_owned(),
+            Some(false) => lang.tr("tidak", "no").to_owned(),
+            None => "–".to_owned(),
+        };
+        blocks.push(Block::Table(Table {
+            caption: lang.tr("Riwayat penanganan", "Handling").into(),
+            columns: vec![
+                Column::new(lang.tr("No", "No."), 4),
+                Column::new(lang.tr("Langkah", "Step"), 24),
+                Column::new(lang.tr("Mulai", "Began"), 11),
+                Column::new(lang.tr("Selesai", "Ended"), 11),
+                Column::new(lang.tr("Oleh", "By"), 11),
+                Column::new(lang.tr("Tindakan", "Action"), 10),
+                Column::new(lang.tr("Catatan / instruksi", "Note / instruction"), 22),
+                Column::new(lang.tr("Waktu kerja", "Working time"), 10),
+                Column::new(lang.tr("Standar", "Standard"), 8),
+                Column::new(lang.tr("Tepat waktu", "On time"), 7),
+            ],
+            rows: inc
+                .history
+                .iter()
+                .map(|v| {
+                    let mut note = v.note.clone().unwrap_or_default();
+                    if let Some(to) = &v.payload.assignee {
+                        note = format!("{note}\n{}: {to}", lang.tr("Kepada", "To"));
+                    }
+                    if let Some(i) = &v.payload.instruction {
+                        note = format!("{note}\n{}: {i}", lang.tr("Instruksi", "Instruction"));
+                    }
+                    let standard = def
+                        .step(&v.step)
+                        .map_or_else(|| "–".to_owned(), |st| crate::reports::sop_time(st, lang));
+                    vec![
+                        v.number.to_string(),
+                        activity(&v.step),
+                        local(v.entered_at),
+                        v.left_at.map(local).unwrap_or_default(),
+                        v.actor.clone().unwrap_or_default(),
+                        v.action.clone().unwrap_or_default(),
+                        note.trim().to_owned(),
+                        minutes(v.actual_minutes),
+                        standard,
+                        yes_no(v.met),
+                    ]
+                })
+                .collect(),
+        }));
+        blocks.push(Block::Heading(lang.tr("3. Bukti", "3. Evidence").into()));
+        blocks.push(Block::Table(Table {
+            caption: lang.tr("Bukti", "Evidence").into(),
+            columns: vec![
+                Column::new(lang.tr("Berkas", "File"), 20),
+                Column::new(lang.tr("Sumber", "Source"), 10),
+                Column::new("SHA-256", 34),
+                Column::new(lang.tr("Ditambahkan", "Added"), 18),
+            ],
+            rows: inc
+                .evidence
+                .iter()
+                .map(|e| {
+                    let source = match (e.source.as_str(), e.label.as_str()) {
+                        ("guard", "") => lang.tr("penjaga website", "website guard").to_owned(),
+                        ("guard", label) => {
+                            format!("{} ({label})", lang.tr("penjaga website", "website guard"))
+                        }
+                        _ => lang.tr("unggahan", "upload").to_owned(),
+                    };
+                    vec![
+                        e.filename.clone(),
+                        source,
+                        e.sha256.clone(),
+                        format!(
+                            "{}, {}",
+                            local(e.added_at),
+                            e.added_by.clone().unwrap_or_else(|| lang
+                                .tr("penjaga website", "website guard")
+                                .to_owned())
+                        ),
+                    ]
+                })
+                .collect(),
+        }));
+        if !completion {
+            blocks.push(Block::Heading(lang.tr("4. Komentar", "4. Comments").into()));
+            blocks.push(Block::Table(Table {
+                caption: lang.tr("Komentar", "Comments").into(),
+                columns: vec![
+                    Column::new(lang.tr("Waktu", "When"), 12),
+                    Column::new(lang.tr("Oleh", "By"), 12),
+                    Column::new(lang.tr("Komentar", "Comment"), 50),
+                ],
+                rows: inc
+                    .comments
+                    .iter()
+                    .map(|c| vec![local(c.created_at), c.author.clone(), c.body.clone()])
+                    .collect(),
+            }));
+        }
+        Ok(Document {
+            title: if completion {
+                lang.tr("Laporan Penyelesaian Insiden", "Incident completion report")
+            } else {
+                lang.tr("Laporan Insiden Keamanan", "Security incident report")
+            }
+            .into(),
+            meta,
+            orientation: Orientation::Landscape,
+            blocks,
+        })
+    }
+
+    /// An incident's report or completion report in `format`.
+    pub fn incident_report(
+        &self,
+        caller: &Caller,
+        id: i64,
+        q: &ReportQuery,
+        completion: bool,
+    ) -> HubResult<ReportFile> {
+        let format = parse_format(q.format.as_deref())?;
+        let lang = parse_lang(q.lang.as_deref())?;
+        let doc = self.incident_document(caller, id, lang, completion)?;
+        let stem = match (completion, lang) {
+            (false, Lang::Id) => "laporan-insiden",
+            (false, Lang::En) => "incident-report",
+            (true, Lang::Id) => "laporan-penyelesaian-insiden",
+            (true, Lang::En) => "incident-completion-report",
+        };
+        written(&doc, format, format!("{stem}-{id}"))
+    }
+}
+
+/// A step's standard time as the printed SOP shows it.
+pub(crate) fn sop_time(step: &warta_sop::Step, lang: Lang) -> String {
+    warta_report::sop::time_label(&step.standard, lang)
+}
+
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD&format=docx|pdf|csv&lang=id|en` of the report routes.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -903,6 +1243,50 @@ async fn sop_report(
     Query(q): Query<ReportQuery>,
 ) -> HubResult<Response> {
     blocking(move || o.sop_report(&c, &sop, &q))
+        .await
+        .map(file_response)
+}
+
+/// The incident report of one incident: its details, the step history with working time
+/// against each step's standard, evidence and comments (whoever may see the incident).
+#[utoipa::path(get, path = "/reports/incidents/{id}", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Incident id", example = 1), ReportQuery),
+    responses(
+        (status = 200, description = "The report (DOCX, PDF or CSV)", content_type = "*/*", body = inline(crate::openapi::Binary)),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn incident_report(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> HubResult<Response> {
+    blocking(move || o.incident_report(&c, id, &q, false))
+        .await
+        .map(file_response)
+}
+
+/// The completion report of a closed incident: its outcome, the whole working time against
+/// the SOP's total, the verification loops and the step history (400 while it is open).
+#[utoipa::path(get, path = "/reports/incidents/{id}/completion", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Incident id", example = 1), ReportQuery),
+    responses(
+        (status = 200, description = "The report (DOCX, PDF or CSV)", content_type = "*/*", body = inline(crate::openapi::Binary)),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn incident_completion_report(
+    State(o): Hub,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> HubResult<Response> {
+    blocking(move || o.incident_report(&c, id, &q, true))
         .await
         .map(file_response)
 }
