@@ -576,3 +576,32 @@ async fn reports_are_refused_to_reporters_and_bad_requests_get_400() {
         (Some("2026-11-01"), Some("2026-11-23"))
     );
 }
+
+#[tokio::test]
+async fn period_queries_walk_indexes_not_the_whole_items_table() {
+    let t = TestHub::start().await;
+    let db = t.db();
+    let plan = |sql: &str| -> String {
+        let mut st = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        st.query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .join("; ")
+    };
+    // The reports' period filters (crates/warta-hub/src/reports.rs).
+    let p = plan(
+        "SELECT unit, count(*) FROM items WHERE published_at >= '2026-11-01' AND published_at < '2026-12-01' GROUP BY unit",
+    );
+    assert!(p.contains("USING INDEX items_published_at"), "{p}");
+    let p = plan(
+        "SELECT v.step FROM step_visits v JOIN items i ON i.id = v.item_id
+         WHERE i.sop = 'sop-a' AND v.entered_at >= '2026-11-01' AND v.entered_at < '2026-12-01'",
+    );
+    assert!(p.contains("USING INDEX step_visits_entered"), "{p}");
+    let p = plan(
+        "SELECT s.step FROM incident_steps s JOIN incidents i ON i.id = s.incident_id
+         WHERE i.sop = 'sop-d' AND s.entered_at >= '2026-11-01' AND s.entered_at < '2026-12-01'",
+    );
+    assert!(p.contains("USING INDEX incident_steps_entered"), "{p}");
+}
