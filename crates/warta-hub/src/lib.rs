@@ -200,7 +200,6 @@ pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> anyhow::Result<R
     };
     let office = tokio::task::spawn_blocking(move || Office::open(config, clock)).await??;
     let office = Arc::new(office);
-    office.set_site_backup_policy(office.config().site_backup.clone());
     office.set_base_url(&base_url);
     // Publications left pending by a previous run (killed, or a website down) go out now.
     let publisher = office.start_publisher();

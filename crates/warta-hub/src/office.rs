@@ -460,7 +460,7 @@ impl Office {
             url_key: rand::random(),
             queue: Arc::default(),
             web_copies: Arc::default(),
-            site_backups: Default::default(),
+            site_backups: crate::site_backup::SiteBackups::new(config.site_backup.clone()),
             secrets,
             upload_locks: Default::default(),
             guard_bodies: crate::guard::BodyStore::new(&config.data_dir),

@@ -96,12 +96,22 @@ impl Default for SiteBackupPolicy {
 }
 
 /// The office's site-backup state: one backup or pruning at a time, and the policy.
-#[derive(Default)]
 pub(crate) struct SiteBackups {
     busy: Mutex<()>,
     policy: RwLock<SiteBackupPolicy>,
     /// Rung when the policy changes, so the schedule looks again at once.
     wake: tokio::sync::Notify,
+}
+
+impl SiteBackups {
+    /// The state of an office opened with `policy` (`HubConfig::site_backup`).
+    pub(crate) fn new(policy: SiteBackupPolicy) -> Self {
+        SiteBackups {
+            busy: Mutex::new(()),
+            policy: RwLock::new(policy),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
 }
 
 /// One backup as written in its manifest.
