@@ -87,6 +87,10 @@ fn main() -> anyhow::Result<()> {
             anchor::serve(value("--listen")?, Path::new(value("--db")?))
         }
         Some("office") => office_only(),
+        Some("creates") => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(creates_only(settings()?))
+        }
         Some("run") | None => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(run(settings()?))
@@ -872,6 +876,70 @@ async fn sequential(
     Ok(s)
 }
 
+/// `warta-loadbench creates`: only the create phases, the hub's and the bare anchor's, one after
+/// the other (a quick A/B of a change to the write path; `run` is the benchmark). With
+/// `LOAD_PAUSE=1` it prints the hub's process id and waits a few seconds before loading it, for a
+/// profiler to attach.
+async fn creates_only(s: Settings) -> anyhow::Result<()> {
+    let secs = Duration::from_secs(s.seconds);
+    let http = client();
+    let hub_dir = data_dir("hub-")?;
+    let hub = demo_hub(&s, hub_dir.path()).await?;
+    let token = login(&http, &hub.base, "reporter").await?;
+    if std::env::var_os("LOAD_PAUSE").is_some() {
+        eprintln!("hub pid {}", hub.pid());
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let (base, h) = (Arc::new(hub.base.clone()), http.clone());
+    let hub_creates = load::run(CLIENTS, secs, 2_000_000, move |w, mut t: Timer| {
+        let (base, h, token) = (base.clone(), h.clone(), token.clone());
+        async move {
+            t.time(
+                "create",
+                ok_json(
+                    h.post(format!("{base}{API}/items"))
+                        .bearer_auth(&token)
+                        .json(&item_content(w as u64)),
+                ),
+            )
+            .await;
+            t
+        }
+    })
+    .await;
+    check(&hub_creates, "hub creates")?;
+    drop(hub);
+    let anchor_dir = data_dir("anchor-")?;
+    let anchor = targets::anchor(&anchor_dir.path().join("anchor.db")).await?;
+    let (base, h) = (Arc::new(anchor.base.clone()), http.clone());
+    let bare = load::run(CLIENTS, secs, 2_000_000, move |w, mut t: Timer| {
+        let (base, h) = (base.clone(), h.clone());
+        async move {
+            t.time(
+                "create",
+                ok_json(
+                    h.post(format!("{base}/items"))
+                        .json(&item_content(w as u64)),
+                ),
+            )
+            .await;
+            t
+        }
+    })
+    .await;
+    check(&bare, "anchor creates")?;
+    let (a, b) = (row("hub", &hub_creates, ""), row("bare", &bare, ""));
+    println!(
+        "creates/s at {CLIENTS} clients: hub {:.0} (p50 {:.1} ms, p99 {:.1} ms), bare {:.0}; hub = {:.1} % of bare",
+        a.rate,
+        a.p50,
+        a.p99,
+        b.rate,
+        100.0 * a.rate / b.rate
+    );
+    Ok(())
+}
+
 /// `warta-loadbench office`: the hub's own cost per request, in-process on one thread with no
 /// HTTP, so that what a change to `Office` saves can be seen on a busy machine.
 fn office_only() -> anyhow::Result<()> {
@@ -894,7 +962,10 @@ fn office_only() -> anyhow::Result<()> {
     };
     let token = login("reporter")?.token;
     let content: warta_api::ItemContent = serde_json::from_value(item_content(1))?;
-    let n = 3_000;
+    let n: u32 = std::env::var("LOAD_OFFICE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
     let t0 = Instant::now();
     for _ in 0..n {
         office.authenticate(&token)?;
@@ -907,5 +978,21 @@ fn office_only() -> anyhow::Result<()> {
     }
     let create = t0.elapsed() / n;
     println!("per request, one thread: authenticate {auth:?}, create item {create:?}");
+    // Several threads at once: their writes share group commits, as under load.
+    let threads = 8;
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..n / threads {
+                    office
+                        .create_item(&caller, content.clone())
+                        .expect("create");
+                }
+            });
+        }
+    });
+    let grouped = t0.elapsed() / (n / threads * threads);
+    println!("per request, {threads} threads (group commits): create item {grouped:?}");
     Ok(())
 }

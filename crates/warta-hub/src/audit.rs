@@ -9,7 +9,6 @@
 use crate::db::Cached as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use warta_api::AuditReport;
 
@@ -41,12 +40,29 @@ fn canonical(
     item_id: Option<i64>,
     data: &str,
 ) -> String {
-    // serde_json's Map is a BTreeMap here, so key order is stable.
-    json!({
-        "seq": seq, "at": at, "actor_id": actor_id, "actor": actor,
-        "kind": kind, "item_id": item_id, "data": data,
+    // The entry as a JSON object with its keys in alphabetical order — the form the chain has
+    // always hashed (a `serde_json::Value` map is a BTreeMap), written straight from a struct
+    // whose fields are in that order instead of building the map first.
+    #[derive(serde::Serialize)]
+    struct Canonical<'a> {
+        actor: &'a str,
+        actor_id: Option<i64>,
+        at: &'a str,
+        data: &'a str,
+        item_id: Option<i64>,
+        kind: &'a str,
+        seq: i64,
+    }
+    serde_json::to_string(&Canonical {
+        actor,
+        actor_id,
+        at,
+        data,
+        item_id,
+        kind,
+        seq,
     })
-    .to_string()
+    .expect("a struct of strings and numbers serialises")
 }
 
 fn chain_hash(prev: &str, canonical: &str) -> String {
@@ -153,6 +169,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn db() -> Connection {
         let c = Connection::open_in_memory().unwrap();
@@ -178,6 +195,33 @@ mod tests {
                 json!({"version": i}),
             )
             .unwrap();
+        }
+    }
+
+    /// Entries already in offices' logs were hashed over a `json!` map's text: the canonical
+    /// form must stay byte for byte what it was.
+    #[test]
+    fn the_canonical_form_is_the_sorted_json_object_it_always_was() {
+        for (actor_id, item_id, actor, data) in [
+            (Some(1), Some(7), "rina", r#"{"version":1}"#),
+            (None, None, "system", "{}"),
+            (
+                Some(-3),
+                None,
+                "a \"quoted\" name\n\u{1}ü",
+                r#"{"note":"x\"y"}"#,
+            ),
+        ] {
+            let at = "2026-11-23T01:00:00.123456Z";
+            let old = json!({
+                "seq": 42, "at": at, "actor_id": actor_id, "actor": actor,
+                "kind": "item.saved", "item_id": item_id, "data": data,
+            })
+            .to_string();
+            assert_eq!(
+                canonical(42, at, actor_id, actor, "item.saved", item_id, data),
+                old
+            );
         }
     }
 

@@ -32,6 +32,7 @@ use crate::openapi::{
     BadCredentials, BadRequest, Conflict, Forbidden, Locked, NotFound, RefusedType, TooLarge,
     TooManyAttempts, Unauthenticated,
 };
+use crate::serial::serial;
 pub use extract::{Json, Path, Query};
 
 type Hub = State<Arc<Office>>;
@@ -550,7 +551,7 @@ async fn update_user(
         (status = 401, response = Unauthenticated),
     ))]
 async fn tasks(State(o): Hub, c: Caller) -> HubResult<Json<Vec<api::ItemSummary>>> {
-    blocking(move || o.tasks(&c)).await.map(Json)
+    serial(&o, move |o| o.tasks(&c)).await.map(Json)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -582,7 +583,7 @@ async fn list_items(
     c: Caller,
     Query(q): Query<ListQuery>,
 ) -> HubResult<Json<Vec<api::ItemSummary>>> {
-    blocking(move || {
+    serial(&o, move |o| {
         let page = crate::office::Page::new(q.limit, q.offset)?;
         o.list_items(
             &c,
@@ -628,7 +629,7 @@ async fn create_item(
                 .to_owned(),
         ),
     };
-    blocking(move || o.create_item_once(&c, content, key.as_deref()))
+    serial(&o, move |o| o.create_item_once(&c, content, key.as_deref()))
         .await
         .map(|(d, created)| {
             let status = if created {
@@ -654,7 +655,7 @@ async fn get_item(
     c: Caller,
     Path(id): Path<i64>,
 ) -> HubResult<Json<api::ItemDetail>> {
-    blocking(move || o.get_item(&c, id)).await.map(Json)
+    serial(&o, move |o| o.get_item(&c, id)).await.map(Json)
 }
 
 /// Saves new content, based on the version it was read at; a stale save is refused (409) and
@@ -677,7 +678,7 @@ async fn save_item(
     Path(id): Path<i64>,
     Json(s): Json<api::SaveItem>,
 ) -> HubResult<Json<api::ItemDetail>> {
-    blocking(move || o.save_item(&c, id, s)).await.map(Json)
+    serial(&o, move |o| o.save_item(&c, id, s)).await.map(Json)
 }
 
 /// Takes a workflow action (`submit`, `approve`, `reject`, ...: the item's `actions` lists the
@@ -704,7 +705,14 @@ async fn act(
     body: Option<Json<Option<api::ActionRequest>>>,
 ) -> HubResult<Json<api::ItemDetail>> {
     let req = body.and_then(|Json(b)| b).unwrap_or_default();
-    blocking(move || o.act(&c, id, &action, req))
+    if action == "publish" {
+        // Publishing may render and write the office's own site at once: not on the request
+        // thread.
+        return blocking(move || o.act(&c, id, &action, req))
+            .await
+            .map(Json);
+    }
+    serial(&o, move |o| o.act(&c, id, &action, req))
         .await
         .map(Json)
 }
@@ -787,7 +795,7 @@ async fn retry_publishing(
         (status = 423, response = Locked),
     ))]
 async fn claim(State(o): Hub, c: Caller, Path(id): Path<i64>) -> HubResult<Json<api::ItemDetail>> {
-    blocking(move || o.claim(&c, id)).await.map(Json)
+    serial(&o, move |o| o.claim(&c, id)).await.map(Json)
 }
 
 /// The lock holder keeps the edit lock: it lapses after a time without activity otherwise.
@@ -807,7 +815,7 @@ async fn keep_lock(
     c: Caller,
     Path(id): Path<i64>,
 ) -> HubResult<Json<api::LockInfo>> {
-    blocking(move || o.keep_lock(&c, id)).await.map(Json)
+    serial(&o, move |o| o.keep_lock(&c, id)).await.map(Json)
 }
 
 /// Releases the caller's edit lock on the item.
@@ -826,7 +834,7 @@ async fn release_lock(
     c: Caller,
     Path(id): Path<i64>,
 ) -> HubResult<Json<api::ItemDetail>> {
-    blocking(move || o.release_lock(&c, id)).await.map(Json)
+    serial(&o, move |o| o.release_lock(&c, id)).await.map(Json)
 }
 
 /// Adds a comment to the item.
@@ -846,7 +854,7 @@ async fn add_comment(
     Path(id): Path<i64>,
     Json(n): Json<api::NewComment>,
 ) -> HubResult<(StatusCode, Json<api::Comment>)> {
-    blocking(move || o.add_comment(&c, id, &n.body))
+    serial(&o, move |o| o.add_comment(&c, id, &n.body))
         .await
         .map(|c| (StatusCode::CREATED, Json(c)))
 }
@@ -865,7 +873,7 @@ async fn revisions(
     c: Caller,
     Path(id): Path<i64>,
 ) -> HubResult<Json<Vec<api::RevisionSummary>>> {
-    blocking(move || o.revisions(&c, id)).await.map(Json)
+    serial(&o, move |o| o.revisions(&c, id)).await.map(Json)
 }
 
 /// One saved version of the item.

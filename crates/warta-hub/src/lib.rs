@@ -29,6 +29,7 @@ pub mod publish;
 pub mod publishing;
 pub mod reports;
 mod secrets;
+mod serial;
 pub mod server;
 pub mod site_backup;
 mod targets;

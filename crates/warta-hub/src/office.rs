@@ -96,6 +96,14 @@ pub(crate) struct ItemRow {
     pub(crate) scheduled_at: Option<DateTime<Utc>>,
 }
 
+/// Whether an item's detail reads its attachments, comments, visits and publications
+/// (`Read`), or the item was created by this very request (`New`), which has none to read.
+#[derive(Clone, Copy)]
+enum Stored {
+    Read,
+    New,
+}
+
 const ITEM_COLS: &str = "id, sop, title, summary, body, category, tags, unit, author_id, version, step, \
      step_entered_at, step_due_at, lock_user_id, lock_since, created_at, updated_at, \
      published_url, published_at, outcome_note, scheduled_at, lock_active_at";
@@ -199,6 +207,8 @@ pub struct Office {
     /// Which SOPs each user holds a role in, for the live feed's incident filter
     /// (`incidents.rs`).
     pub(crate) incident_staff: crate::incidents::Staff,
+    /// The request thread short database work of HTTP requests runs on (`serial.rs`).
+    pub(crate) serial: crate::serial::Serial,
 }
 
 /// The database connection, locked, inside the current *group commit*.
@@ -474,6 +484,7 @@ impl Office {
             media_memo,
             prints: Default::default(),
             incident_staff: Default::default(),
+            serial: Default::default(),
         };
         office.seed_holidays()?;
         office.reload_holidays()?;
@@ -530,6 +541,45 @@ impl Office {
             group: &self.group,
             events: &self.events,
         }
+    }
+
+    /// A request was handed to the request thread (`serial.rs`): until it starts, it counts
+    /// as waiting for the connection, so writers leave the group open for it.
+    pub(crate) fn group_enqueued(&self) {
+        self.group
+            .queued
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The request thread took a request from its channel.
+    pub(crate) fn group_dequeued(&self) {
+        self.group
+            .queued
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether anyone waits for the connection (a thread at its mutex, a request in the
+    /// request thread's channel).
+    pub(crate) fn group_queued(&self) -> bool {
+        self.group.queued.load(std::sync::atomic::Ordering::SeqCst) > 0
+    }
+
+    /// Commits the group left open by writers that expected a next holder, unless someone
+    /// is queued for the connection again (then they carry it on). The request thread calls
+    /// this when its channel is empty; nothing here waits for a commit.
+    pub(crate) fn end_group(&self) {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.is_autocommit() {
+            return;
+        }
+        // The holder that wrote nothing: it commits the group if nobody is queued, and
+        // otherwise leaves it to the next holder (see `Db::drop`).
+        drop(Db {
+            changes: conn.total_changes(),
+            conn: Some(conn),
+            group: &self.group,
+            events: &self.events,
+        });
     }
 
     /// The change feed: open streams, their timing, stopping them.
@@ -1767,10 +1817,28 @@ impl Office {
         caller: &Caller,
         item: &ItemRow,
     ) -> HubResult<api::ItemDetail> {
+        self.detail_of(conn, caller, item, Stored::Read)
+    }
+
+    /// The detail of an item; of one this request has just created (`Stored::New`), without
+    /// reading back what it wrote: a new item has no attachments, comments or publications,
+    /// and one step visit — the item's own step, entered when it was made.
+    fn detail_of(
+        &self,
+        conn: &Connection,
+        caller: &Caller,
+        item: &ItemRow,
+        stored: Stored,
+    ) -> HubResult<api::ItemDetail> {
         let now = self.now();
         let def = self.sop(&item.sop)?;
         let step = def.step(&item.step);
-        let publishing = Self::publishing_state(conn, item.id)?;
+        let new = matches!(stored, Stored::New);
+        let publishing = if new {
+            None
+        } else {
+            Self::publishing_state(conn, item.id)?
+        };
         let actions = step
             .map(|s| {
                 s.actions
@@ -1796,9 +1864,27 @@ impl Office {
             version: item.version,
             state: self.step_state(def, item, now),
             lock: self.lock_info(conn, item)?,
-            attachments: self.attachments(conn, item.id, Some(caller))?,
-            comments: Self::comments(conn, item.id)?,
-            step_times: self.step_times(conn, def, item.id, now)?,
+            attachments: if new {
+                Vec::new()
+            } else {
+                self.attachments(conn, item.id, Some(caller))?
+            },
+            comments: if new {
+                Vec::new()
+            } else {
+                Self::comments(conn, item.id)?
+            },
+            step_times: if new {
+                let visit = (
+                    item.step.clone(),
+                    item.step_entered_at,
+                    item.step_due_at,
+                    None,
+                );
+                self.step_times_of(def, vec![visit], now)
+            } else {
+                self.step_times(conn, def, item.id, now)?
+            },
             actions,
             can_edit: Self::check_edit(conn, caller, item).is_ok(),
             can_claim: self.can_claim(caller, item, now),
@@ -1808,7 +1894,11 @@ impl Office {
             outcome_note: item.outcome_note.clone(),
             scheduled_at: item.scheduled_at,
             publishing,
-            publications: Self::publication_statuses(conn, item.id)?,
+            publications: if new {
+                Vec::new()
+            } else {
+                Self::publication_statuses(conn, item.id)?
+            },
             can_correct: item.step == "published" && caller.has(Role::Editor),
             can_unpublish: item.step == "published" && caller.has(Role::Publisher),
         })
@@ -1839,8 +1929,6 @@ impl Office {
         item_id: i64,
         now: DateTime<Utc>,
     ) -> HubResult<Vec<api::StepTime>> {
-        let cal = self.calendar(def);
-        let holidays = self.holidays.read().expect("holidays");
         let rows = crate::db::all(
             conn,
             "SELECT step, entered_at, due_at, left_at FROM step_visits WHERE item_id = ?1 ORDER BY id",
@@ -1854,6 +1942,24 @@ impl Office {
                 ))
             },
         )?;
+        Ok(self.step_times_of(def, rows, now))
+    }
+
+    /// Step times from step visits (step, entered, due, left), oldest first.
+    #[allow(clippy::type_complexity)]
+    fn step_times_of(
+        &self,
+        def: &Definition,
+        rows: Vec<(
+            String,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        )>,
+        now: DateTime<Utc>,
+    ) -> Vec<api::StepTime> {
+        let cal = self.calendar(def);
+        let holidays = self.holidays.read().expect("holidays");
         let mut out = Vec::new();
         for (step_id, entered, due, left) in rows {
             let Some(step) = def.step(&step_id) else {
@@ -1879,7 +1985,7 @@ impl Office {
                 met,
             });
         }
-        Ok(out)
+        out
     }
 
     pub fn get_item(&self, caller: &Caller, id: i64) -> HubResult<api::ItemDetail> {
@@ -2056,6 +2162,24 @@ impl Office {
         Ok(())
     }
 
+    /// When an item entering step `to` now is due to leave it (none for a final step).
+    fn step_due(
+        &self,
+        def: &Definition,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> HubResult<Option<DateTime<Utc>>> {
+        let step = def
+            .step(to)
+            .ok_or_else(|| HubError::Internal(anyhow::anyhow!("unknown step {to}")))?;
+        Ok(if step.is_final {
+            None
+        } else {
+            let holidays = self.holidays.read().expect("holidays");
+            self.calendar(def).due(now, &step.standard, &holidays)
+        })
+    }
+
     /// Moves the item into `to`: closes the open step visit, opens a new one with its due time.
     pub(crate) fn enter_step(
         &self,
@@ -2065,15 +2189,7 @@ impl Office {
         to: &str,
         now: DateTime<Utc>,
     ) -> HubResult<Option<DateTime<Utc>>> {
-        let step = def
-            .step(to)
-            .ok_or_else(|| HubError::Internal(anyhow::anyhow!("unknown step {to}")))?;
-        let due = if step.is_final {
-            None
-        } else {
-            let holidays = self.holidays.read().expect("holidays");
-            self.calendar(def).due(now, &step.standard, &holidays)
-        };
+        let due = self.step_due(def, to, now)?;
         tx.exec(
             "UPDATE step_visits SET left_at = ?2 WHERE item_id = ?1 AND left_at IS NULL",
             params![item_id, now],
@@ -2140,10 +2256,13 @@ impl Office {
                 return Ok((detail, false));
             }
         }
+        // The item is made in its first step, with that step's visit: what `enter_step` does
+        // for an item that has been somewhere before, in one statement each.
+        let due = self.step_due(def, &def.start, now)?;
         tx.exec(
             "INSERT INTO items (sop, title, summary, body, category, tags, unit, author_id, version, step,
-                                step_entered_at, created_at, updated_at, client_key)
-             VALUES ('sop-a', ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?9, ?9, ?10)",
+                                step_entered_at, step_due_at, created_at, updated_at, client_key)
+             VALUES ('sop-a', ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?9, ?9, ?11)",
             params![
                 c.title,
                 c.summary,
@@ -2154,12 +2273,16 @@ impl Office {
                 caller.id,
                 def.start,
                 now,
+                due,
                 key
             ],
         )?;
         let id = tx.last_insert_rowid();
         Self::insert_revision(&tx, id, 1, caller.id, now, &c)?;
-        self.enter_step(&tx, def, id, &def.start, now)?;
+        tx.exec(
+            "INSERT INTO step_visits (item_id, step, entered_at, due_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, def.start, now, due],
+        )?;
         audit::append(
             &tx,
             now,
@@ -2168,8 +2291,27 @@ impl Office {
             Some(id),
             json!({ "title": c.title, "version": 1, "to_step": def.start }),
         )?;
-        let item = Self::load_item(&tx, id)?;
-        let detail = self.detail(&tx, caller, &item)?;
+        // The row as written (the columns not named above are NULL), not read back.
+        let item = ItemRow {
+            id,
+            sop: "sop-a".into(),
+            content: c,
+            author_id: caller.id,
+            version: 1,
+            step: def.start.clone(),
+            step_entered_at: now,
+            step_due_at: due,
+            lock_user_id: None,
+            lock_since: None,
+            lock_active_at: None,
+            created_at: now,
+            updated_at: now,
+            published_url: None,
+            published_at: None,
+            outcome_note: None,
+            scheduled_at: None,
+        };
+        let detail = self.detail_of(&tx, caller, &item, Stored::New)?;
         tx.commit()?;
         Ok((detail, true))
     }

@@ -2072,3 +2072,51 @@ async fn knowing_a_files_digest_is_not_enough_to_attach_someone_elses_file() {
         .unwrap();
     assert_eq!(stored, 2, "one grant each");
 }
+
+/// A create answers with the item it made without reading it back (see `Stored::New`): the
+/// answer must be exactly what reading the item gives, for the author and for an editor, with
+/// the start step's due time and visit, trimmed content and the author's unit filled in.
+#[tokio::test]
+async fn a_create_answers_exactly_what_reading_the_item_gives() {
+    let t = TestHub::start().await;
+    let rina = t.login("rina").await;
+    let mut c = content("  Jembatan desa dibuka  ");
+    c["unit"] = json!("");
+    c["tags"] = json!([" banjir ", "", "desa"]);
+    let (s, created) = rina.req(Method::POST, "/api/v1/items", Some(c)).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (s, read) = rina
+        .req(Method::GET, &format!("/api/v1/items/{id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{read}");
+    assert_eq!(created, read);
+    assert_eq!(created["content"]["title"], "Jembatan desa dibuka");
+    assert_eq!(created["content"]["unit"], "Bidang IKP");
+    assert_eq!(created["step_times"].as_array().unwrap().len(), 1);
+    assert!(created["state"]["due_at"].is_string(), "{created}");
+    assert!(
+        !created["actions"].as_array().unwrap().is_empty(),
+        "{created}"
+    );
+    // Time passes: both still agree (the answer's figures are made from the clock the same way).
+    t.clock.advance(chrono::Duration::hours(3));
+    let (_, again) = rina
+        .req(Method::POST, "/api/v1/items", Some(content("Kedua")))
+        .await;
+    let id2 = again["id"].as_i64().unwrap();
+    let (_, read2) = rina
+        .req(Method::GET, &format!("/api/v1/items/{id2}"), None)
+        .await;
+    assert_eq!(again, read2);
+    // The visit was written: the step history and the timeline start from it.
+    let visits: i64 = t
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM step_visits WHERE item_id = ?1 AND left_at IS NULL AND due_at IS NOT NULL",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(visits, 1);
+}
