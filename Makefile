@@ -134,7 +134,7 @@ bench-guard:
 # printed and written to target/bench-load.md.
 bench-load: deps-apt
 	cargo build --release -p warta-cli -p warta-loadbench
-	scripts/with-keyring target/release/warta-loadbench run
+	scripts/with-keyring "$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/warta-loadbench" run
 
 # Photo renditions against vipsthumbnail and ImageMagick: 200 generated 12 MP photos (cached in
 # target/bench-media/), 1 and 2 workers; the table is printed and written to target/bench-media.md.
