@@ -3,6 +3,8 @@ import type { DashboardStep } from "../src/lib/bindings/DashboardStep";
 import {
   bar,
   canReports,
+  incidentReportName,
+  incidentReportPath,
   isDate,
   percent,
   periodOk,
@@ -68,5 +70,14 @@ describe("reports", () => {
     expect(percent(null)).toBe("—");
     expect(shorten("Filtering (penyaringan) informasi", 12)).toBe("Filtering (…");
     expect(shorten("Pendek", 12)).toBe("Pendek");
+  });
+});
+
+describe("incident reports", () => {
+  test("addresses and names", () => {
+    expect(incidentReportPath(7, false, "pdf", "id")).toBe("/api/v1/reports/incidents/7?format=pdf&lang=id");
+    expect(incidentReportPath(7, true, "docx", "en")).toBe("/api/v1/reports/incidents/7/completion?format=docx&lang=en");
+    expect(incidentReportName(7, true, "pdf", "id")).toBe("laporan-penyelesaian-insiden-7.pdf");
+    expect(incidentReportName(7, false, "csv", "en")).toBe("incident-report-7.csv");
   });
 });

@@ -83,3 +83,21 @@ export function bar(step: DashboardStep, width: number): Bar {
 export function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1)).trimEnd()}…`;
 }
+
+/** An incident's report, or its completion report once it is closed. */
+export function incidentReportPath(id: number, completion: boolean, format: ReportFormat, lang: string): string {
+  const q = new URLSearchParams({ format, lang });
+  return `/api/v1/reports/incidents/${id}${completion ? "/completion" : ""}?${q.toString()}`;
+}
+
+/** The name proposed when saving an incident's report, as the hub names it. */
+export function incidentReportName(id: number, completion: boolean, format: ReportFormat, lang: string): string {
+  const stem = completion
+    ? lang === "en"
+      ? "incident-completion-report"
+      : "laporan-penyelesaian-insiden"
+    : lang === "en"
+      ? "incident-report"
+      : "laporan-insiden";
+  return `${stem}-${id}.${format}`;
+}
