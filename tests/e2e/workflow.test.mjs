@@ -1,7 +1,7 @@
 // End-to-end: the real Warta window, driven through tauri-driver + WebKitWebDriver, takes one item
 // through SOP-A (reporter → editor → official → publisher) to a real WordPress and checks the
 // published pages over HTTP: WordPress's public post (title, body, the photo's rendition with
-// its alternative text) and the hub's own site.
+// its alternative text) and the hub's own site; then the official's Dasbor and activity report.
 //
 //   make e2e        (builds the app, then runs this under scripts/with-keyring and xvfb-run)
 //
@@ -616,6 +616,40 @@ describe('SOP-A in the desktop window', { timeout: 15 * 60_000 }, () => {
     await screenshot('guard-restored');
     const open = await api('publisher', '/api/v1/guard/incidents?state=open');
     assert.equal(open.filter((i) => i.url.includes(pagePath)).length, 0, 'no open incident for the page');
+    await logout();
+  });
+
+  step('the official opens the Dasbor: each SOP-A step drawn with its met rate; the activity report comes as a PDF', async () => {
+    await login('official');
+    await session.click('nav-dashboard');
+    const dash = await api('official', '/api/v1/dashboard');
+    const sopA = dash.sops.find((s) => s.id === 'sop-a');
+    // Our item went through every step of SOP-A today: each counts at least one visit.
+    for (const st of sopA.steps) assert.ok(st.count >= 1, `${st.step} has an ended visit`);
+    const bars = await waitFor(
+      async () => {
+        const rows = await session.findAll('[data-sop="sop-a"] [data-testid="dashboard-step"]');
+        return rows.length === sopA.steps.length ? rows : null;
+      },
+      { message: 'a bar per SOP-A step on the Dasbor' },
+    );
+    for (const [i, row] of bars.entries()) {
+      const shownRate = await session.attribute(row, 'data-met-rate');
+      assert.equal(shownRate, sopA.steps[i].met_rate === null ? '' : String(sopA.steps[i].met_rate), `${sopA.steps[i].step}'s rate`);
+    }
+    await noErrorBanner();
+    await screenshot('dashboard');
+    // The report the download button fetches (the save dialog itself is the system's).
+    const res = await fetch(`${hubUrl}/api/v1/reports/activity?format=pdf&lang=id`, {
+      headers: { authorization: `Bearer ${tokens.get('official')}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    assert.equal(res.status, 200);
+    const pdf = path.join(OUT, 'activity-report.pdf');
+    await writeFile(pdf, Buffer.from(await res.arrayBuffer()));
+    const { stdout } = await execFileAsync('pdftotext', ['-raw', pdf, '-']);
+    assert.match(stdout, /Laporan Kegiatan Periodik/);
+    assert.ok(stdout.includes(sopA.steps[0].activity_id.split(' ')[0]), 'the report has the SOP-A steps');
     await logout();
   });
 });
