@@ -47,6 +47,8 @@ fn pdf_text_reads_back_with_non_ascii_and_wrapped_cells() {
     let doc = sample(3);
     let pdf = doc.write(Format::Pdf).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
+    // Only the glyphs used are embedded: the two whole faces alone are about 1.3 MB.
+    assert!(pdf.len() < 150_000, "fonts not subset: {} bytes", pdf.len());
     let text = pdf_text(&pdf);
     assert_has(&text, "Laporan Kegiatan Pengelolaan Website", "title");
     assert_has(&text, "Periode: 1 Maret 2026 – 31 Maret 2026", "meta line");
