@@ -114,7 +114,7 @@ api-fuzz: api-fuzz-deps
 e2e: app
 	cargo build -p warta-cli
 	mkdir -p target/e2e
-	WARTA_APP="$(CURDIR)/$(APP)" scripts/with-keyring xvfb-run -a --server-args="-screen 0 1440x960x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/connection.test.mjs tests/e2e/team.test.mjs
+	WARTA_APP="$(CURDIR)/$(APP)" scripts/with-keyring xvfb-run -a --server-args="-screen 0 1440x960x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/connection.test.mjs tests/e2e/team.test.mjs tests/e2e/incidents.test.mjs
 
 BENCH_MEDIA_APT := libvips-tools imagemagick
 

@@ -21,7 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_guard.sql"),
     include_str!("../migrations/0014_incidents.sql"),
     // 0015 is kept for the hub performance work.
-    include_str!("../migrations/0016_report_indexes.sql"),
+    include_str!("../migrations/0015_report_indexes.sql"),
 ];
 
 /// Opens the database file (creating it), in WAL mode, and brings the schema up to date.
