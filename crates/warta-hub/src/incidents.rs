@@ -1320,6 +1320,60 @@ impl Office {
         Ok(Some(id))
     }
 
+    /// A restore made for guard incident `guard_id` (SOP-C step 4): the SOP-B incident opened
+    /// from it gets the restore report — who, why, the guard's checks before and after, whether
+    /// the site is normal — as evidence (kept with the guard's page versions, by its SHA-256)
+    /// and an `incident.restored` entry on its timeline, in the restore's transaction.
+    pub(crate) fn restore_into_guard_incident(
+        &self,
+        tx: &Connection,
+        guard_id: i64,
+        report: &api::SiteRestoreReport,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> HubResult<Option<i64>> {
+        let Some(id) = tx
+            .row(
+                "SELECT id FROM incidents WHERE guard_incident_id = ?1",
+                [guard_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let body = serde_json::to_string_pretty(report).expect("json");
+        let hash = self.guard_bodies.put(&body)?;
+        tx.exec(
+            "INSERT OR IGNORE INTO incident_evidence (incident_id, source, sha256, filename,
+                 size, label, added_at) VALUES (?1, 'guard', ?2, ?3, ?4, 'restore', ?5)",
+            params![
+                id,
+                hash,
+                format!("restore-{}.json", report.id),
+                body.len() as i64,
+                now
+            ],
+        )?;
+        tx.exec(
+            "UPDATE incidents SET updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        let findings = |v: &[api::SitePageCheck]| v.iter().map(|c| c.findings.len()).sum::<usize>();
+        log(
+            tx,
+            now,
+            actor,
+            "incident.restored",
+            id,
+            json!({ "guard_incident_id": guard_id, "restore": report.id,
+                    "state": report.state, "normal": report.normal,
+                    "findings_before": findings(&report.before),
+                    "findings_after": findings(&report.after), "sha256": hash }),
+        )?;
+        Ok(Some(id))
+    }
+
     // ------------------------------------------------------------ overdue
 
     /// Gives every open step visit that passed its due time one `incident.overdue` audit entry

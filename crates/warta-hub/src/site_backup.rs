@@ -1115,6 +1115,9 @@ impl Office {
             )?;
         }
         let report = Self::restore_row(&tx, id)?;
+        if let Some(incident) = r.incident_id {
+            self.restore_into_guard_incident(&tx, incident, &report, &caller.actor(), finished)?;
+        }
         tx.commit()?;
         Ok(report)
     }

@@ -858,4 +858,72 @@ async fn a_published_page_is_restored_to_what_warta_published() {
             .iter()
             .any(|k| k == "guard.incident_resolved")
     );
+
+    // The SOP-B incident the guard opened has the restore report as evidence and on its
+    // timeline.
+    let (_, list) = hub
+        .call(&admin, Method::GET, "/incidents?sop=sop-b&state=all", None)
+        .await;
+    let sop_b = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["guard_incident_id"] == incident)
+        .unwrap_or_else(|| panic!("no SOP-B incident for guard incident {incident}: {list}"))["id"]
+        .as_i64()
+        .unwrap();
+    let (_, detail) = hub
+        .call(&admin, Method::GET, &format!("/incidents/{sop_b}"), None)
+        .await;
+    let evidence = detail["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "restore")
+        .unwrap_or_else(|| panic!("no restore evidence: {detail}"))
+        .clone();
+    assert_eq!(evidence["filename"], format!("restore-{}.json", r["id"]));
+    let url = format!(
+        "{}/api/v1/incidents/{sop_b}/evidence/{}/content",
+        hub.hub().base_url(),
+        evidence["id"]
+    );
+    let body = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let kept: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(kept["id"], r["id"]);
+    assert_eq!(kept["normal"], true);
+    assert_eq!(
+        sha256_hex(body.as_bytes()),
+        evidence["sha256"].as_str().unwrap(),
+        "the evidence is what its hash says"
+    );
+    let (_, timeline) = hub
+        .call(
+            &admin,
+            Method::GET,
+            &format!("/incidents/{sop_b}/timeline"),
+            None,
+        )
+        .await;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "incident.restored"),
+        "{timeline}"
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
