@@ -4,7 +4,7 @@
 
 use crate::db::Cached as _;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -165,7 +165,10 @@ fn roles_string(roles: &[Role]) -> String {
 
 /// The hub's state and API.
 pub struct Office {
-    conn: Mutex<Connection>,
+    /// parking_lot's mutex: a holder that leaves while others wait hands it to the one that
+    /// waited (`unlock_fair`), so a request on the blocking pool is not overtaken again and
+    /// again by the request thread (`serial.rs`), which asks for it after every request.
+    conn: parking_lot::Mutex<Connection>,
     clock: Arc<dyn Clock>,
     pub(crate) config: HubConfig,
     pub(crate) blobs: warta_media::BlobStore,
@@ -224,7 +227,7 @@ pub struct Office {
 ///
 /// On commit the change feed is rung (see `events.rs`): other connections see the changes now.
 pub(crate) struct Db<'a> {
-    conn: Option<MutexGuard<'a, Connection>>,
+    conn: Option<parking_lot::MutexGuard<'a, Connection>>,
     /// `total_changes` when this holder got the connection: whether it wrote anything.
     changes: u64,
     group: &'a Arc<Group>,
@@ -358,12 +361,14 @@ impl Drop for Db<'_> {
         let queued = self.group.queued.load(std::sync::atomic::Ordering::SeqCst);
         if conn.total_changes() == self.changes && queued > 0 {
             // Only read: nothing of ours to wait for; the next holder carries the group on.
+            drop(state);
+            parking_lot::MutexGuard::unlock_fair(conn);
             return;
         }
         state.members += 1;
         if queued > 0 && state.members < MAX_GROUP && !std::thread::panicking() {
             // Leave the transaction to the next holder and wait for the group's commit.
-            drop(conn);
+            parking_lot::MutexGuard::unlock_fair(conn);
             if DEFER.get() && self.defer(epoch) {
                 return;
             }
@@ -392,7 +397,7 @@ impl Drop for Db<'_> {
         }
         Self::finish(&mut state, self.group);
         drop(state);
-        drop(conn);
+        parking_lot::MutexGuard::unlock_fair(conn);
         if changed && result.is_ok() {
             self.events.ring();
         }
@@ -460,7 +465,7 @@ impl Office {
         let media_memo = Arc::default();
         crate::memo::watch(&conn, &sessions, &media_memo);
         let office = Office {
-            conn: Mutex::new(conn),
+            conn: parking_lot::Mutex::new(conn),
             clock,
             blobs,
             sops,
@@ -524,7 +529,7 @@ impl Office {
         use std::sync::atomic::Ordering::SeqCst;
         self.group.queued.fetch_add(1, SeqCst);
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self.conn.lock();
         self.group.queued.fetch_sub(1, SeqCst);
         if conn.is_autocommit() {
             let mut state = self.group.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -568,7 +573,7 @@ impl Office {
     /// is queued for the connection again (then they carry it on). The request thread calls
     /// this when its channel is empty; nothing here waits for a commit.
     pub(crate) fn end_group(&self) {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self.conn.lock();
         if conn.is_autocommit() {
             return;
         }
