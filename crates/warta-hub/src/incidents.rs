@@ -142,6 +142,17 @@ fn log(
     Ok(seq)
 }
 
+/// The SOP-B incident opened from guard incident `guard_id`, if any.
+fn incident_of_guard(conn: &Connection, guard_id: i64) -> HubResult<Option<i64>> {
+    Ok(conn
+        .row(
+            "SELECT id FROM incidents WHERE guard_incident_id = ?1",
+            [guard_id],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?)
+}
+
 fn load(conn: &Connection, id: i64) -> HubResult<IncidentRow> {
     conn.row(
         &format!("SELECT {COLS} FROM incidents WHERE id = ?1"),
@@ -1277,14 +1288,7 @@ impl Office {
         bad: Option<&String>,
         now: DateTime<Utc>,
     ) -> HubResult<Option<i64>> {
-        let Some(id) = tx
-            .row(
-                "SELECT id FROM incidents WHERE guard_incident_id = ?1",
-                [guard_id],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-        else {
+        let Some(id) = incident_of_guard(tx, guard_id)? else {
             return Ok(None);
         };
         let mut added = None;
@@ -1332,14 +1336,7 @@ impl Office {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> HubResult<Option<i64>> {
-        let Some(id) = tx
-            .row(
-                "SELECT id FROM incidents WHERE guard_incident_id = ?1",
-                [guard_id],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-        else {
+        let Some(id) = incident_of_guard(tx, guard_id)? else {
             return Ok(None);
         };
         let body = serde_json::to_string_pretty(report).expect("json");
