@@ -356,7 +356,7 @@ async fn run(s: Settings) -> anyhow::Result<()> {
 
     // ---- SOP-A mix: hub, photos through the item screen's attach button
     eprintln!(
-        "SOP-A mix, photos through the attach button: hub ({CLIENTS} clients, {} s)…",
+        "SOP-A mix, originals sent whole: hub ({CLIENTS} clients, {} s)…",
         s.seconds
     );
     let (base, h) = (Arc::new(hub.base.clone()), http.clone());
@@ -535,7 +535,7 @@ async fn run(s: Settings) -> anyhow::Result<()> {
             &mix,
         ),
         (
-            "photos through the item screen's attach button (original sent whole, renditions made by the hub)",
+            "originals sent whole, as a browser or a script sends them (renditions made by the hub)",
             &button,
         ),
     ] {
@@ -584,7 +584,7 @@ async fn run(s: Settings) -> anyhow::Result<()> {
         p99 < 50.0 && changes_p99 < 50.0,
     ));
     goals.push((
-        format!("SOP-A mix p99 = {button_p99:.1} ms (same bar), photos through the attach button"),
+        format!("SOP-A mix p99 = {button_p99:.1} ms (same bar), originals sent whole (a browser or a script)"),
         button_p99 < 50.0,
     ));
     let worst = queries
