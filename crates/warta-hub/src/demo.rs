@@ -92,8 +92,10 @@ pub(crate) fn seed(office: &Office) -> anyhow::Result<()> {
     if !office.setup_status()?.needs_admin {
         return Ok(());
     }
+    // Every demo account has the same public password: one hash serves them all.
+    let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
     for (username, name, roles, unit) in USERS {
-        office.add_user(
+        office.add_user_hashed(
             None,
             NewUser {
                 username: (*username).into(),
@@ -102,13 +104,14 @@ pub(crate) fn seed(office: &Office) -> anyhow::Result<()> {
                 roles: roles.to_vec(),
                 unit: (*unit).into(),
             },
+            &hash,
         )?;
     }
     // One user per role of SOP-D and SOP-B, so a newcomer can walk an incident.
     let admin = office.user_caller("admin")?;
     let mut holders: std::collections::BTreeMap<(&str, &str), Vec<i64>> = Default::default();
     for (username, name, unit, sop, role) in SOP_USERS {
-        let user = office.add_user(
+        let user = office.add_user_hashed(
             None,
             NewUser {
                 username: (*username).into(),
@@ -117,6 +120,7 @@ pub(crate) fn seed(office: &Office) -> anyhow::Result<()> {
                 roles: vec![Role::Reporter],
                 unit: (*unit).into(),
             },
+            &hash,
         )?;
         holders.entry((sop, role)).or_default().push(user.id);
     }

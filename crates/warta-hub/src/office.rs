@@ -959,6 +959,20 @@ impl Office {
         Self::validate_user_fields(&username, &new.display_name, &new.roles)?;
         Self::validate_password(&new.password)?;
         let hash = auth::hash_password(&new.password)?;
+        self.add_user_hashed(by, new, &hash)
+    }
+
+    /// [`Office::add_user`] with the password's argon2id hash made already: the demo office
+    /// hashes its one shared, public password once for all its accounts (each hash costs
+    /// 19 MiB and tens of milliseconds, at every start of a new demo office).
+    pub(crate) fn add_user_hashed(
+        &self,
+        by: Option<&Caller>,
+        new: api::NewUser,
+        hash: &str,
+    ) -> HubResult<api::User> {
+        let username = new.username.trim().to_string();
+        Self::validate_user_fields(&username, &new.display_name, &new.roles)?;
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.savepoint()?;
