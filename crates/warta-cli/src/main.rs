@@ -185,10 +185,18 @@ enum SopCommand {
 }
 
 fn open(data: PathBuf) -> anyhow::Result<Office> {
-    if !data.join("warta.db").exists() {
-        bail!("no Warta data in {} (expected warta.db)", data.display());
+    open_config(HubConfig::solo(data))
+}
+
+/// The office in `config.data_dir`, which must hold one already.
+fn open_config(config: HubConfig) -> anyhow::Result<Office> {
+    if !config.data_dir.join("warta.db").exists() {
+        bail!(
+            "no Warta data in {} (expected warta.db)",
+            config.data_dir.display()
+        );
     }
-    Office::open(HubConfig::solo(data), Arc::new(SystemClock))
+    Office::open(config, Arc::new(SystemClock))
 }
 
 /// The office in `data`, its websites' secrets in the encrypted secrets file opened with
@@ -212,11 +220,10 @@ fn open_with_secrets(data: PathBuf, key_file: Option<PathBuf>) -> anyhow::Result
         ),
         None => warta_hub::SecretsConfig::Keyring,
     };
-    let config = HubConfig {
+    open_config(HubConfig {
         secrets,
         ..HubConfig::solo(data)
-    };
-    Office::open(config, Arc::new(SystemClock))
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -1164,27 +1164,44 @@ impl Office {
         if !proven {
             return Ok(false);
         }
-        let note = reason;
+        Self::mark_resolved(tx, now, caller, &incident, reason, Some(restore_id))?;
+        Ok(true)
+    }
+
+    /// Resolves open incident `incident` with `note` (by a person, or by the proof of restore
+    /// `restore`): its page leaves the alert state; audited.
+    fn mark_resolved(
+        tx: &Connection,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        incident: &api::GuardIncident,
+        note: &str,
+        restore: Option<i64>,
+    ) -> HubResult<()> {
+        let s = &incident.summary;
         tx.exec(
             "UPDATE guard_incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3,
                  resolution_note = ?4 WHERE id = ?1",
-            params![id, now, caller.username, note],
+            params![s.id, now, caller.username, note],
         )?;
         tx.exec(
             "UPDATE guard_pages SET state = CASE WHEN state = 'alert' THEN 'ok' ELSE state END
              WHERE id = ?1",
-            [incident.summary.page_id],
+            [s.page_id],
         )?;
+        let mut data = json!({ "incident": s.id, "page": s.page_id, "url": s.url, "note": note });
+        if let Some(r) = restore {
+            data["restore"] = json!(r);
+        }
         audit::append(
             tx,
             now,
             &caller.actor(),
             "guard.incident_resolved",
             None,
-            json!({ "incident": id, "page": incident.summary.page_id,
-                    "url": incident.summary.url, "note": note, "restore": restore_id }),
+            data,
         )?;
-        Ok(true)
+        Ok(())
     }
 
     /// A stored page version (evidence), by its SHA-256.
@@ -1220,25 +1237,7 @@ impl Office {
                 "the incident is already resolved",
             ));
         }
-        tx.exec(
-            "UPDATE guard_incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3,
-                 resolution_note = ?4 WHERE id = ?1",
-            params![id, now, caller.username, note],
-        )?;
-        tx.exec(
-            "UPDATE guard_pages SET state = CASE WHEN state = 'alert' THEN 'ok' ELSE state END
-             WHERE id = ?1",
-            [incident.summary.page_id],
-        )?;
-        audit::append(
-            &tx,
-            now,
-            &caller.actor(),
-            "guard.incident_resolved",
-            None,
-            json!({ "incident": id, "page": incident.summary.page_id,
-                    "url": incident.summary.url, "note": note }),
-        )?;
+        Self::mark_resolved(&tx, now, caller, &incident, &note, None)?;
         let out = Self::load_incident(&tx, id)?;
         tx.commit()?;
         Ok(out)

@@ -2038,12 +2038,8 @@ impl Office {
                 out.push(self.summary(&conn, &item, now)?);
             }
         }
-        out.sort_by(|a, b| match (a.state.due_at, b.state.due_at) {
-            (Some(x), Some(y)) => x.cmp(&y).then(a.id.cmp(&b.id)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.id.cmp(&b.id),
-        });
+        // Soonest due first, those with no due time last, then by id.
+        out.sort_by_key(|s| (s.state.due_at.is_none(), s.state.due_at, s.id));
         Ok(out)
     }
 
